@@ -1,0 +1,47 @@
+// Makes sure the real programs the test suite drives are installed. As root with apt-get it
+// installs what is missing; elsewhere it names exactly what is missing. With CI=true a
+// missing program is a failure, never a skip.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** command → Debian package that provides it. */
+export const REQUIRED = {
+  'ssh-agent': 'openssh-client', 'ssh-add': 'openssh-client', 'ssh-keygen': 'openssh-client', ssh: 'openssh-client',
+  sshd: 'openssh-server', scp: 'openssh-client',
+  rsync: 'rsync', rrsync: 'rsync',
+  dash: 'dash', bash: 'bash', tcsh: 'tcsh', fish: 'fish', zsh: 'zsh',
+  shellcheck: 'shellcheck',
+  'gnome-keyring-daemon': 'gnome-keyring', 'dbus-run-session': 'dbus-daemon', 'secret-tool': 'libsecret-tools',
+  tmux: 'tmux', keychain: 'keychain', hyperfine: 'hyperfine',
+  setpriv: 'util-linux', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', ps: 'procps',
+};
+
+const SEARCH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+
+function found(cmd) {
+  return SEARCH.some((dir) => {
+    try { accessSync(join(dir, cmd), constants.X_OK); return true; } catch { return false; }
+  });
+}
+
+function missing() {
+  return Object.entries(REQUIRED).filter(([cmd]) => !found(cmd));
+}
+
+let absent = missing();
+const canApt = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+if (absent.length > 0 && canApt) {
+  const pkgs = [...new Set(absent.map(([, pkg]) => pkg))];
+  console.log(`prereqs: installing ${pkgs.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: ['ignore', 'inherit', 'inherit'], env });
+  absent = missing();
+}
+if (absent.length > 0) {
+  const pkgs = [...new Set(absent.map(([, pkg]) => pkg))];
+  console.error(`prereqs: missing programs: ${absent.map(([cmd]) => cmd).join(', ')}`);
+  console.error(`prereqs: install them (Debian/Ubuntu): apt-get install ${pkgs.join(' ')}`);
+  process.exit(1);
+}

@@ -1,0 +1,185 @@
+// Finding or starting the one agent (SPEC §3): the pidfile, then the environment, then, under
+// the lock, adopting an agent already at our stable socket or starting a new one.
+import { lstatSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AgentkeepError } from '../errors.js';
+import type { Context } from '../context.js';
+import { parseShEnv } from '../envfile/parse.js';
+import { ensureKeydir, readEnvFileText, writeEnvFiles } from '../envfile/store.js';
+import { acquireLock } from '../lock/lock.js';
+import { probeSocket } from './probe.js';
+import { findSocketListener, isLiveSshAgent } from './proc.js';
+import type { Identity } from './protocol.js';
+import { startSshAgent } from './spawn.js';
+
+/** A usable agent and how it was found. */
+export interface Agent {
+  sock: string;
+  /** The local ssh-agent process; undefined for a forwarded or unidentified agent. */
+  pid: number | undefined;
+  identities: Identity[];
+  source: 'pidfile' | 'environment' | 'forwarded' | 'adopted' | 'started';
+}
+
+export interface FindOptions {
+  inherit: boolean;
+  allowForwarded: boolean;
+  /** Write the env files when the pidfile needs repair or an inherited agent is adopted. */
+  persist: boolean;
+}
+
+export interface EnsureOptions extends FindOptions {
+  lock: boolean;
+  lockWaitMs: number;
+  agentLifetimeSec?: number | undefined;
+}
+
+/** What the pidfile said, for messages: its agent, or why it was not usable. */
+export interface PidfileState {
+  agent?: Agent;
+  problem?: string;
+}
+
+type Owner = { kind: 'local'; pid: number } | { kind: 'unknown' } | { kind: 'foreign'; name: string; pid: number };
+
+/** Who serves a socket: a local ssh-agent of ours, another process (sshd: forwarded), or unknown. */
+function socketOwner(sock: string, uid: number, pidHint: number | undefined): Owner {
+  if (pidHint !== undefined && isLiveSshAgent(pidHint, uid)) return { kind: 'local', pid: pidHint };
+  const listener = findSocketListener(sock);
+  if (listener && listener.name === 'ssh-agent' && listener.uid === uid) return { kind: 'local', pid: listener.pid };
+  if (listener) return { kind: 'foreign', name: listener.name, pid: listener.pid };
+  return { kind: 'unknown' };
+}
+
+/** Step 1: the agent named in `H-sh`, if its socket answers. Throws if the file is unsafe. */
+export async function agentFromPidfile(ctx: Context, persist: boolean): Promise<PidfileState> {
+  const text = readEnvFileText(ctx.paths.sh, ctx.uid);
+  if (text === undefined) return { problem: `${ctx.paths.sh} does not exist` };
+  const parsed = parseShEnv(text);
+  if (!parsed.ok) {
+    ctx.report.debug(`ignoring ${ctx.paths.sh}: ${parsed.reason}`);
+    return { problem: `${ctx.paths.sh} is not a valid env file (${parsed.reason})` };
+  }
+  const { sock, pid } = parsed.env;
+  const probe = await probeSocket(sock, ctx.uid);
+  if (!probe.usable) {
+    ctx.report.debug(`pidfile agent not usable: ${probe.detail}`);
+    return { problem: `no ssh-agent is answering at ${sock} (from ${ctx.paths.sh}): ${probe.detail}` };
+  }
+  const owner = socketOwner(sock, ctx.uid, pid);
+  if (owner.kind === 'foreign' && owner.name === 'sshd') {
+    return { problem: `${ctx.paths.sh} names a forwarded agent (${sock}, served by sshd); agentkeep never persists those` };
+  }
+  const realPid = owner.kind === 'local' ? owner.pid : undefined;
+  if (realPid !== pid && owner.kind !== 'unknown') {
+    ctx.report.debug(`pidfile PID ${pid ?? '(none)'} is not the agent's; it is ${realPid ?? '(none)'}`);
+    if (persist) writeEnvFiles(ctx.paths, { sock, pid: realPid }, ctx.uid);
+  }
+  return { agent: { sock, pid: owner.kind === 'unknown' ? pid : realPid, identities: probe.identities, source: 'pidfile' } };
+}
+
+/** Step 2: SSH_AUTH_SOCK from the environment; a local agent is adopted, a forwarded one only allowed. */
+export async function agentFromEnvironment(ctx: Context, opts: FindOptions): Promise<Agent | undefined> {
+  const sock = ctx.env.SSH_AUTH_SOCK;
+  if (!sock || sock === '') return undefined;
+  if (!sock.startsWith('/')) {
+    ctx.report.debug(`ignoring SSH_AUTH_SOCK=${sock}: not an absolute path`);
+    return undefined;
+  }
+  const probe = await probeSocket(sock, ctx.uid);
+  if (!probe.usable) {
+    ctx.report.debug(`inherited SSH_AUTH_SOCK not usable: ${probe.detail}`);
+    return undefined;
+  }
+  const envPid = Number(ctx.env.SSH_AGENT_PID);
+  const owner = socketOwner(sock, ctx.uid, Number.isInteger(envPid) && envPid > 0 ? envPid : undefined);
+  if (owner.kind === 'local') {
+    if (opts.persist) writeEnvFiles(ctx.paths, { sock, pid: owner.pid }, ctx.uid);
+    return { sock, pid: owner.pid, identities: probe.identities, source: 'environment' };
+  }
+  const what = owner.kind === 'foreign' ? `served by ${owner.name} (pid ${owner.pid})` : 'served by no local ssh-agent we can identify';
+  if (!opts.allowForwarded) {
+    ctx.report.debug(`not using inherited ${sock}: ${what}; pass --ssh-allow-forwarded to use it`);
+    return undefined;
+  }
+  ctx.report.debug(`using forwarded agent ${sock} (${what}); it is not written to the env files`);
+  return { sock, pid: undefined, identities: probe.identities, source: 'forwarded' };
+}
+
+/** Steps 1 and 2: an existing usable agent, or undefined. Never starts anything. */
+export async function findAgent(ctx: Context, opts: FindOptions): Promise<{ agent?: Agent; pidfile: PidfileState }> {
+  const pidfile = await agentFromPidfile(ctx, opts.persist);
+  if (pidfile.agent) return { agent: pidfile.agent, pidfile };
+  const inherited = opts.inherit ? await agentFromEnvironment(ctx, opts) : undefined;
+  return inherited ? { agent: inherited, pidfile } : { pidfile };
+}
+
+/** Prepares the stable socket path: adopts an agent answering there, or clears a dead socket. */
+async function adoptOrClearStableSocket(ctx: Context): Promise<Agent | undefined> {
+  const sock = ctx.paths.socket;
+  const probe = await probeSocket(sock, ctx.uid);
+  if (probe.usable) {
+    const owner = socketOwner(sock, ctx.uid, undefined);
+    return { sock, pid: owner.kind === 'local' ? owner.pid : undefined, identities: probe.identities, source: 'adopted' };
+  }
+  if (probe.why === 'missing') return undefined;
+  if (probe.why === 'silent') {
+    ctx.report.debug(`removing dead socket ${sock}`);
+    unlinkSync(sock);
+    return undefined;
+  }
+  throw new AgentkeepError('UNSAFE_PATH', `refusing to start an agent at ${sock}: ${probe.detail}`,
+    `remove it yourself if it is safe to: rm '${sock}'`);
+}
+
+/** Step 3, under the lock: look again, adopt the agent at the stable socket, or start one. */
+async function startUnderLock(ctx: Context, opts: EnsureOptions): Promise<Agent> {
+  const again = await agentFromPidfile(ctx, true);
+  if (again.agent) return again.agent;
+  if (ctx.paths.socketNote) ctx.report.debug(ctx.paths.socketNote);
+  const socketDir = dirname(ctx.paths.socket);
+  if (socketDir !== ctx.paths.keydir) ensureKeydir(socketDir, ctx.uid);
+  let agent = await adoptOrClearStableSocket(ctx);
+  if (agent) {
+    ctx.report.info(`Adopted ssh-agent already running at ${agent.sock}${agent.pid ? `: ${agent.pid}` : ''}`);
+  } else {
+    ctx.report.info('Starting ssh-agent...');
+    let pid: number;
+    try {
+      ({ pid } = await startSshAgent(ctx.paths.socket, ctx.env, opts.agentLifetimeSec));
+    } catch (error) {
+      // Another process bound the stable path first (only possible with --nolock): use its agent.
+      const raced = lstatSync(ctx.paths.socket, { throwIfNoEntry: false }) ? await adoptOrClearStableSocket(ctx) : undefined;
+      if (!raced) throw error;
+      agent = raced;
+      pid = raced.pid ?? 0;
+    }
+    if (!agent) {
+      const probe = await probeSocket(ctx.paths.socket, ctx.uid);
+      if (!probe.usable) throw new AgentkeepError('AGENT_START', `ssh-agent started (pid ${pid}) but does not answer: ${probe.detail}`);
+      agent = { sock: ctx.paths.socket, pid, identities: probe.identities, source: 'started' };
+    }
+  }
+  writeEnvFiles(ctx.paths, { sock: agent.sock, pid: agent.pid }, ctx.uid);
+  return agent;
+}
+
+/** Finds the agent or starts it (SPEC §3); many concurrent callers end with exactly one agent. */
+export async function ensureAgent(ctx: Context, opts: EnsureOptions): Promise<Agent> {
+  const found = await findAgent(ctx, opts);
+  if (found.agent) return found.agent;
+  ensureKeydir(ctx.paths.keydir, ctx.uid);
+  if (!opts.lock) return startUnderLock(ctx, opts);
+  const outcome = await acquireLock(ctx.paths.lock, {
+    waitMs: opts.lockWaitMs,
+    purpose: 'starting the agent',
+    onWait: () => ctx.report.debug('another agentkeep is starting the agent; waiting'),
+    whileWaiting: async () => (await agentFromPidfile(ctx, false)).agent,
+  });
+  if (!outcome.acquired) return outcome.result;
+  try {
+    return await startUnderLock(ctx, opts);
+  } finally {
+    await outcome.release();
+  }
+}

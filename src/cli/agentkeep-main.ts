@@ -1,0 +1,132 @@
+// `agentkeep`: argv → options → agent discovery, keys and output. The only place that prints.
+import { userInfo } from 'node:os';
+import { AgentkeepError, EXIT } from '../errors.js';
+import type { Context } from '../context.js';
+import { resolvePaths } from '../paths.js';
+import { ensureAgent, findAgent, agentFromPidfile, type Agent } from '../agent/discover.js';
+import { removeAllIdentities } from '../agent/protocol.js';
+import { fingerprintLine, publicKeyLine } from '../agent/keyblob.js';
+import { stopAgents, stopTargets } from '../agent/stop.js';
+import { flavourForShell, quoteSh, renderEnv } from '../envfile/render.js';
+import { agentkeepProgram, toAgentkeepOptions, type AgentkeepOptions } from './agentkeep-program.js';
+import { terminalReporter, wantColor } from './reporter.js';
+import { reportError, type Io } from './run-cli.js';
+import { subcommands } from './subcommands.js';
+import { importIntoSystemd } from './systemd.js';
+import { manageKeys, removeNamedKeys } from '../keys/manage.js';
+import { VERSION } from '../version.js';
+
+const DEFAULT_LOCKWAIT_S = 5;
+
+/** Builds the Context from options and the environment. */
+export function makeContext(opts: Pick<AgentkeepOptions, 'dir' | 'absolute' | 'host' | 'sshAgentSocket' | 'quiet' | 'debug' | 'nocolor'>, io: Io): Context {
+  const uid = process.getuid?.() ?? 0;
+  const home = io.env.HOME && io.env.HOME !== '' ? io.env.HOME : userInfo().homedir;
+  const paths = resolvePaths({ home, uid, dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.sshAgentSocket });
+  const report = terminalReporter({ quiet: opts.quiet, debug: opts.debug, color: wantColor(io.stderrIsTTY, opts.nocolor, io.env), write: io.stderr });
+  return { uid, home, env: io.env, paths, report };
+}
+
+function describeAgent(agent: Agent): string {
+  return agent.pid !== undefined ? `${agent.pid}` : agent.sock;
+}
+
+async function requireAgent(ctx: Context, opts: AgentkeepOptions): Promise<Agent> {
+  const { agent, pidfile } = await findAgent(ctx, { inherit: !opts.noinherit, allowForwarded: opts.sshAllowForwarded, persist: false });
+  if (agent) return agent;
+  throw new AgentkeepError('NO_AGENT', `no usable ssh-agent: ${pidfile.problem ?? 'none found'}`, 'start one with: agentkeep');
+}
+
+async function runStop(ctx: Context, opts: AgentkeepOptions & { stop: NonNullable<AgentkeepOptions['stop']> }): Promise<number> {
+  const mine = (await agentFromPidfile(ctx, false).catch(() => ({ agent: undefined }))).agent?.pid;
+  const targets = stopTargets(opts.stop, ctx.uid, mine);
+  if (targets.length === 0) {
+    ctx.report.info(`No ssh-agent to stop (${opts.stop})`);
+    return EXIT.ok;
+  }
+  const { stopped, survivors } = await stopAgents(targets, ctx.uid);
+  for (const pid of stopped) ctx.report.info(`Stopped ssh-agent: ${pid}`);
+  for (const pid of survivors) ctx.report.warn(`ssh-agent ${pid} did not exit after SIGTERM`);
+  return survivors.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
+async function runList(ctx: Context, opts: AgentkeepOptions, io: Io): Promise<number> {
+  const agent = await requireAgent(ctx, opts);
+  if (agent.identities.length === 0) {
+    io.stderr('The agent has no identities.\n');
+    return EXIT.failure;
+  }
+  for (const id of agent.identities) io.stdout(`${opts.list ? fingerprintLine(id) : publicKeyLine(id)}\n`);
+  return EXIT.ok;
+}
+
+async function runQuery(ctx: Context, opts: AgentkeepOptions, io: Io): Promise<number> {
+  const { agent, pidfile } = await findAgent(ctx, { inherit: !opts.noinherit, allowForwarded: opts.sshAllowForwarded, persist: false });
+  if (!agent) {
+    ctx.report.debug(pidfile.problem ?? 'no agent');
+    return EXIT.failure;
+  }
+  io.stdout(`SSH_AUTH_SOCK=${quoteSh(agent.sock)}\n`);
+  if (agent.pid !== undefined) io.stdout(`SSH_AGENT_PID=${agent.pid}\n`);
+  return EXIT.ok;
+}
+
+/** The default action: find or start the agent, manage keys, print the environment. */
+async function runLogin(ctx: Context, opts: AgentkeepOptions, io: Io): Promise<number> {
+  let agent: Agent | undefined;
+  if (opts.quick) {
+    const quick = (await agentFromPidfile(ctx, false)).agent;
+    if (quick && quick.identities.length > 0) agent = quick;
+  }
+  if (!agent) {
+    agent = await ensureAgent(ctx, {
+      inherit: !opts.noinherit, allowForwarded: opts.sshAllowForwarded, persist: true,
+      lock: !opts.nolock, lockWaitMs: (opts.lockwait ?? DEFAULT_LOCKWAIT_S) * 1000,
+      agentLifetimeSec: opts.timeout === undefined ? undefined : opts.timeout * 60,
+    });
+    if (agent.source === 'pidfile' || agent.source === 'environment') ctx.report.info(`Found existing ssh-agent: ${describeAgent(agent)}`);
+    else if (agent.source === 'forwarded') ctx.report.info(`Using forwarded ssh-agent: ${agent.sock}`);
+    await manageKeys(ctx, agent, opts);
+  } else {
+    ctx.report.info(`Found existing ssh-agent: ${describeAgent(agent)}`);
+  }
+  if (opts.systemd) await importIntoSystemd(ctx, agent);
+  if (opts.eval) io.stdout(renderEnv({ sock: agent.sock, pid: agent.pid }, flavourForShell(io.env.SHELL)));
+  return EXIT.ok;
+}
+
+async function dispatch(opts: AgentkeepOptions, io: Io): Promise<number> {
+  const ctx = makeContext(opts, io);
+  for (const flag of opts.retired) ctx.report.warn(`${flag} is retired and ignored (agentkeep manages ssh-agent only)`);
+  if (opts.stop) return runStop(ctx, { ...opts, stop: opts.stop });
+  if (opts.query) return runQuery(ctx, opts, io);
+  if (opts.list || opts.listFp) return runList(ctx, opts, io);
+  if (opts.wipe) {
+    const agent = await requireAgent(ctx, opts);
+    await removeAllIdentities(agent.sock);
+    ctx.report.info('All identities removed from the ssh-agent');
+    return EXIT.ok;
+  }
+  if (opts.sshRm) return removeNamedKeys(ctx, await requireAgent(ctx, opts), opts);
+  return runLogin(ctx, opts, io);
+}
+
+/** Runs `agentkeep` with the given Io and returns the exit status. */
+export async function agentkeepMain(io: Io): Promise<number> {
+  const sub = io.argv[0] !== undefined ? subcommands[io.argv[0]] : undefined;
+  if (sub) return sub(io.argv.slice(1), io);
+  const program = agentkeepProgram(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  let opts: AgentkeepOptions | undefined;
+  const wantsEval = io.argv.includes('--eval');
+  try {
+    program.parse(io.argv, { from: 'user' });
+    opts = toAgentkeepOptions(program);
+    return await dispatch(opts, io);
+  } catch (error) {
+    // `eval "$(agentkeep --eval)"` must fail safely, never evaluate half an answer.
+    if (wantsEval && !(error instanceof Error && 'code' in error && String(error.code).startsWith('commander.help'))) io.stdout('false;\n');
+    return reportError('agentkeep', error, io, opts?.debug);
+  }
+}

@@ -1,0 +1,5 @@
+// The `agentkeep` bin.
+import { agentkeepMain } from './agentkeep-main.js';
+import { runAsProcess } from './run-cli.js';
+
+runAsProcess(agentkeepMain);

@@ -1,0 +1,47 @@
+// The one seam where errors become messages and exit statuses, shared by both bins.
+import { CommanderError } from 'commander';
+import { AgentkeepError, asAgentkeepError, EXIT } from '../errors.js';
+
+/** The process-facing side of a CLI run, replaceable in tests. */
+export interface Io {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stderrIsTTY: boolean;
+}
+
+/** The real process's Io. */
+export function processIo(): Io {
+  return {
+    argv: process.argv.slice(2),
+    env: process.env,
+    stdout: (text) => { process.stdout.write(text); },
+    stderr: (text) => { process.stderr.write(text); },
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+  };
+}
+
+/** Prints `NAME: message` and `hint: fix` for an error and returns its exit status. */
+export function reportError(name: string, error: unknown, io: Io, debug = false): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message (usage errors) or the help/version text.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    return EXIT.usage;
+  }
+  const err = asAgentkeepError(error);
+  io.stderr(`${name}: ${err.message}\n`);
+  if (err.hint) io.stderr(`hint: ${err.hint}\n`);
+  if (debug && !(error instanceof AgentkeepError) && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  return err.exitCode;
+}
+
+/** Runs a CLI main function as the process, setting the exit status once at the end. */
+export function runAsProcess(main: (io: Io) => Promise<number>): void {
+  // A closed stdout (`agentkeep --query | head -0`) must not become a crash.
+  process.stdout.on('error', () => {});
+  main(processIo()).then((code) => { process.exitCode = code; }, (error: unknown) => {
+    process.stderr.write(`internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = EXIT.failure;
+  });
+}

@@ -1,0 +1,8 @@
+// Subcommands beyond keychain's flags (`agentkeep hook sh`, `agentkeep doctor`, ...), each
+// loaded only when called so that the login path never pays for them.
+import type { Io } from './run-cli.js';
+
+export type Subcommand = (argv: string[], io: Io) => Promise<number>;
+
+/** The first word that selects a subcommand; a key file with one of these names needs `./NAME`. */
+export const subcommands: Record<string, Subcommand> = {};

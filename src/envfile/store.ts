@@ -1,0 +1,163 @@
+// Safe reads and atomic writes of the key directory and its env files: ownership, mode and
+// symlink checks first, then temporary file + fsync + rename, never following a link.
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { AgentkeepError, isErrno } from '../errors.js';
+import type { Paths } from '../paths.js';
+import { renderEnv, type AgentEnv, type EnvFlavour } from './render.js';
+
+const MAX_ENV_FILE = 64 * 1024;
+
+function describeMode(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** Refuses a path (directory or file) that is a symlink, someone else's, or group/other-writable. */
+function assertSafe(path: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, uid: number, kind: 'dir' | 'file'): void {
+  const fix = kind === 'dir' ? `chmod 700 '${path}'` : `chmod 600 '${path}'`;
+  if (st.isSymbolicLink()) {
+    throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: it is a symbolic link`,
+      `remove the link and let agentkeep recreate it: rm '${path}'`);
+  }
+  if (st.uid !== uid) {
+    throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: it is owned by uid ${st.uid}, not by you (uid ${uid})`,
+      `remove it or give it back to its owner; agentkeep never writes into another user's ${kind === 'dir' ? 'directory' : 'file'}`);
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: mode ${describeMode(st.mode)} lets group or others write to it`,
+      `run: ${fix}`);
+  }
+}
+
+/** Checks the key directory; returns false when it does not exist yet. */
+export function checkKeydir(keydir: string, uid: number): boolean {
+  let st;
+  try {
+    st = lstatSync(keydir);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return false;
+    throw error;
+  }
+  assertSafe(keydir, st, uid, 'dir');
+  if (!st.isDirectory()) {
+    throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${keydir}: it is not a directory`, `move it away: mv '${keydir}' '${keydir}.old'`);
+  }
+  return true;
+}
+
+/** Creates the key directory with mode 0700 if needed, then checks it. */
+export function ensureKeydir(keydir: string, uid: number): void {
+  if (checkKeydir(keydir, uid)) return;
+  mkdirSync(dirname(keydir), { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(keydir, { mode: 0o700 });
+    chmodSync(keydir, 0o700); // mkdir's mode is filtered by the umask
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST')) throw error;
+  }
+  checkKeydir(keydir, uid);
+}
+
+/** Reads an env file without following links, after checking owner and mode on the open file. */
+export function readEnvFileText(path: string, uid: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    if (isErrno(error, 'ELOOP')) assertSafe(path, lstatSync(path), uid, 'file');
+    throw error;
+  }
+  try {
+    const st = fstatSync(fd);
+    assertSafe(path, { uid: st.uid, mode: st.mode, isSymbolicLink: () => false }, uid, 'file');
+    if (!st.isFile()) {
+      throw new AgentkeepError('UNSAFE_PATH', `refusing to read ${path}: it is not a regular file`, `remove it: rm '${path}'`);
+    }
+    const buf = Buffer.alloc(Math.min(st.size, MAX_ENV_FILE));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Refuses to replace a file that is a link, someone else's, or writable by others. */
+function checkReplaceable(path: string, uid: number): void {
+  try {
+    const st = lstatSync(path);
+    assertSafe(path, st, uid, 'file');
+    if (!st.isFile()) {
+      throw new AgentkeepError('UNSAFE_PATH', `refusing to replace ${path}: it is not a regular file`, `remove it: rm -r '${path}'`);
+    }
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+  }
+}
+
+/** Writes `path` atomically with mode 0600: temp file in the same directory, fsync, rename. */
+export function writeFileAtomic(path: string, content: string, uid: number): void {
+  checkReplaceable(path, uid);
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    try {
+      const data = Buffer.from(content, 'utf8');
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    try { unlinkSync(tmp); } catch { /* already renamed or gone */ }
+    throw error;
+  }
+  syncDir(dir);
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Removes temporary files left by writers that were killed mid-write. */
+export function removeStaleTemps(keydir: string): void {
+  let names: string[];
+  try { names = readdirSync(keydir); } catch { return; }
+  for (const name of names) {
+    const match = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name);
+    if (!match || processExists(Number(match[1]))) continue;
+    try { unlinkSync(join(keydir, name)); } catch { /* raced with another cleaner */ }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrno(error, 'EPERM');
+  }
+}
+
+const FLAVOURS: Array<[EnvFlavour, keyof Paths]> = [['csh', 'csh'], ['fish', 'fish'], ['envfile', 'envfile'], ['sh', 'sh']];
+
+/** Writes all four env files; `H-sh`, the one agentkeep reads back, goes last. */
+export function writeEnvFiles(paths: Paths, env: AgentEnv, uid: number): void {
+  ensureKeydir(paths.keydir, uid);
+  const rendered = FLAVOURS.map(([flavour, key]) => [paths[key] as string, renderEnv(env, flavour)] as const);
+  for (const [path] of rendered) checkReplaceable(path, uid);
+  removeStaleTemps(paths.keydir);
+  for (const [path, text] of rendered) writeFileAtomic(path, text, uid);
+}

@@ -1,0 +1,65 @@
+// One error type for the whole tool: a stable code, the message, the fix, and the exit status.
+
+/** Exit statuses that are public API (SPEC §6); agentkeep uses the same numbers. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 64,
+  tempfail: 75,
+  unsafe: 78,
+  timeout: 124,
+  notExecutable: 126,
+  notFound: 127,
+} as const;
+
+/** Every failure the tool itself can report, with the exit status it maps to. */
+const CODES = {
+  USAGE: EXIT.usage,
+  UNSAFE_PATH: EXIT.unsafe,
+  NO_AGENT: EXIT.tempfail,
+  NO_IDENTITIES: EXIT.tempfail,
+  KEY_NOT_LOADED: EXIT.tempfail,
+  LOCK_TIMEOUT: EXIT.tempfail,
+  LOCK_HELD: EXIT.tempfail,
+  LOCK_COMPROMISED: EXIT.tempfail,
+  AGENT_START: EXIT.failure,
+  AGENT_PROTOCOL: EXIT.failure,
+  KEY_FILE: EXIT.failure,
+  KEY_ADD: EXIT.failure,
+  NO_PROMPT: EXIT.failure,
+  KEYRING: EXIT.failure,
+  IO: EXIT.failure,
+} as const;
+
+export type ErrorCode = keyof typeof CODES;
+
+/** A failure with a stable code, a message naming what was found, and a hint naming the fix. */
+export class AgentkeepError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, hint?: string) {
+    super(message);
+    this.name = 'AgentkeepError';
+    this.code = code;
+    this.hint = hint;
+    this.exitCode = CODES[code];
+  }
+}
+
+/** True for Node system errors such as ENOENT, narrowing the unknown caught value. */
+export function isErrno(error: unknown, code?: string): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
+    && (code === undefined || (error as NodeJS.ErrnoException).code === code);
+}
+
+/** Turns any thrown value into an AgentkeepError, so the CLI never prints a stack trace. */
+export function asAgentkeepError(error: unknown): AgentkeepError {
+  if (error instanceof AgentkeepError) return error;
+  if (isErrno(error)) {
+    const where = error.path ? ` (${error.path})` : '';
+    return new AgentkeepError('IO', `${error.code}: ${error.message.replace(/^\w+: /, '')}${where}`);
+  }
+  return new AgentkeepError('IO', error instanceof Error ? error.message : String(error));
+}

@@ -1,0 +1,71 @@
+// A cross-process lock on a path (proper-lockfile's mkdir lock), with our own bounded wait.
+// A waiter never steals a live holder's lock: the holder refreshes the lock's mtime every
+// second, and only a lock left unrefreshed for STALE_MS (its holder was killed) is taken over.
+import { AgentkeepError } from '../errors.js';
+
+/** A lock not refreshed for this long belongs to a dead holder and may be taken over. */
+export const STALE_MS = 4000;
+/** How often a live holder refreshes its lock. */
+const UPDATE_MS = 1000;
+
+export interface LockWaitOptions<T> {
+  /** How long to wait for a live holder before failing with LOCK_TIMEOUT. */
+  waitMs: number;
+  /** Called between attempts; a defined result means the lock is no longer needed. */
+  whileWaiting?: (() => Promise<T | undefined>) | undefined;
+  /** Called once, when the first attempt finds the lock held. */
+  onWait?: (() => void) | undefined;
+  /** What the lock protects, for the timeout message. */
+  purpose: string;
+}
+
+export type LockOutcome<T> = { acquired: true; waited: boolean; release: () => Promise<void>; compromised: () => Error | undefined }
+  | { acquired: false; result: T };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Tries once to take the lock; returns undefined when a live holder has it. */
+export async function tryLock(path: string): Promise<{ release: () => Promise<void>; compromised: () => Error | undefined } | undefined> {
+  const lockfile = (await import('proper-lockfile')).default;
+  let compromise: Error | undefined;
+  try {
+    const release = await lockfile.lock(path, {
+      realpath: false,
+      stale: STALE_MS,
+      update: UPDATE_MS,
+      retries: 0,
+      // The default throws from a timer and crashes the process; record it instead, so the
+      // holder finishes its step (the stable socket path still prevents a second agent).
+      onCompromised: (error) => { compromise = error; },
+    });
+    return {
+      release: async () => { try { await release(); } catch { /* compromised or already gone */ } },
+      compromised: () => compromise,
+    };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
+    throw error;
+  }
+}
+
+/** Waits up to `waitMs` for the lock, giving `whileWaiting` a chance to make it unnecessary. */
+export async function acquireLock<T>(path: string, opts: LockWaitOptions<T>): Promise<LockOutcome<T>> {
+  const deadline = Date.now() + opts.waitMs;
+  let waited = false;
+  for (;;) {
+    const held = await tryLock(path);
+    if (held) return { acquired: true, waited, ...held };
+    if (!waited) opts.onWait?.();
+    waited = true;
+    const result = await opts.whileWaiting?.();
+    if (result !== undefined) return { acquired: false, result };
+    if (Date.now() >= deadline) {
+      throw new AgentkeepError('LOCK_TIMEOUT',
+        `gave up after ${(opts.waitMs / 1000).toFixed(1)} s waiting for the lock ${path}.lock (${opts.purpose}); another agentkeep still holds it`,
+        'wait for it to finish, or raise --lockwait; a lock whose holder was killed is taken over after a few seconds');
+    }
+    await sleep(20 + Math.random() * 60);
+  }
+}

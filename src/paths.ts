@@ -1,0 +1,84 @@
+// Where agentkeep keeps its files: the key directory, the env files, the lock and the socket.
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { AgentkeepError } from './errors.js';
+
+/** Longest Unix socket path that binds on every platform (sun_path is 104 on BSD/macOS). */
+export const MAX_SOCKET_PATH = 103;
+
+/** Every file path that one (key directory, host) pair uses. */
+export interface Paths {
+  keydir: string;
+  host: string;
+  sh: string;
+  csh: string;
+  fish: string;
+  envfile: string;
+  lock: string;
+  /** The stable agent socket; `socketNote` says why it is not inside the key directory. */
+  socket: string;
+  socketNote: string | undefined;
+}
+
+export interface PathOptions {
+  home: string;
+  uid: number;
+  dir?: string | undefined;
+  absolute?: boolean | undefined;
+  host?: string | undefined;
+  socket?: string | undefined;
+}
+
+/**
+ * The host name used in file names: `--host`, else the kernel node name (`uname -n`).
+ * Login shells and cron see the same node name whatever $HOSTNAME says, so the rule is simply:
+ * never the environment, never a DNS lookup.
+ */
+export function resolveHost(explicit?: string): string {
+  const host = explicit ?? hostname();
+  if (host === '' || host === '.' || host === '..' || /[/\0\n]/.test(host)) {
+    throw new AgentkeepError('USAGE', `invalid host name ${JSON.stringify(host)}`,
+      'pass a plain name with --host, without "/" or newlines');
+  }
+  return host;
+}
+
+/** The key directory: `~/.keychain`, `D/.keychain` with --dir D, or D itself with --absolute. */
+export function resolveKeydir(opts: PathOptions): string {
+  if (opts.absolute && !opts.dir) {
+    throw new AgentkeepError('USAGE', '--absolute needs --dir', 'write: --dir /path/to/keydir --absolute');
+  }
+  const base = opts.dir ?? opts.home;
+  if (!base.startsWith('/')) {
+    throw new AgentkeepError('USAGE', `the key directory must be an absolute path, got ${JSON.stringify(base)}`,
+      'set HOME, or pass --dir with an absolute path');
+  }
+  return opts.absolute ? base : join(base, '.keychain');
+}
+
+/** Computes every path from the options; pure apart from reading the host name. */
+export function resolvePaths(opts: PathOptions): Paths {
+  const keydir = resolveKeydir(opts);
+  const host = resolveHost(opts.host);
+  const file = (suffix: string) => join(keydir, `${host}-${suffix}`);
+  let socket = opts.socket ?? file('agent.sock');
+  let socketNote: string | undefined;
+  if (opts.socket === undefined && Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    // Deterministic, so that every later call (login or cron) computes the same fallback.
+    const digest = createHash('sha256').update(`${keydir}\0${host}`).digest('hex').slice(0, 16);
+    socketNote = `${socket} is longer than ${MAX_SOCKET_PATH} bytes; using a short socket path instead`;
+    socket = join(shortSocketDir(opts.uid), `${digest}.sock`);
+  }
+  return {
+    keydir, host,
+    sh: file('sh'), csh: file('csh'), fish: file('fish'), envfile: file('envfile'),
+    lock: file('lock'),
+    socket, socketNote,
+  };
+}
+
+/** The private directory for sockets whose stable path would be too long. */
+export function shortSocketDir(uid: number): string {
+  return `/tmp/agentkeep-${uid}`;
+}
