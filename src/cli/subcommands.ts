@@ -5,4 +5,8 @@ import type { Io } from './run-cli.js';
 export type Subcommand = (argv: string[], io: Io) => Promise<number>;
 
 /** The first word that selects a subcommand; a key file with one of these names needs `./NAME`. */
-export const subcommands: Record<string, Subcommand> = {};
+export const subcommands: Record<string, Subcommand> = {
+  hook: async (argv, io) => (await import('./hook-command.js')).hookCommand(argv, io),
+  doctor: async (argv, io) => (await import('./doctor-command.js')).doctorCommand(argv, io),
+  passphrase: async (argv, io) => (await import('./passphrase-command.js')).passphraseCommand(argv, io),
+};
