@@ -10,7 +10,7 @@ import { stopAgents, stopTargets } from '../agent/stop.js';
 import { flavourForShell, quoteSh, renderEnv } from '../envfile/render.js';
 import { agentkeepProgram, toAgentkeepOptions, type AgentkeepOptions } from './agentkeep-program.js';
 import { terminalReporter, wantColor } from './reporter.js';
-import { reportError, type Io } from './run-cli.js';
+import { commanderMessage, reportError, type Io } from './run-cli.js';
 import { subcommands } from './subcommands.js';
 import { importIntoSystemd } from './systemd.js';
 import { manageKeys, removeNamedKeys } from '../keys/manage.js';
@@ -117,7 +117,7 @@ export async function agentkeepMain(io: Io): Promise<number> {
   if (sub) return sub(io.argv.slice(1), io);
   const program = agentkeepProgram(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(commanderMessage('agentkeep', text)) });
   let opts: AgentkeepOptions | undefined;
   const wantsEval = io.argv.includes('--eval');
   try {

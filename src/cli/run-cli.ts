@@ -22,6 +22,11 @@ export function processIo(): Io {
   };
 }
 
+/** Rewrites commander's `error: ...` usage text as `NAME: ...` plus a hint line. */
+export function commanderMessage(name: string, text: string): string {
+  return `${name}: ${text.replace(/^error: /, '')}hint: see ${name} --help\n`;
+}
+
 /** Prints `NAME: message` and `hint: fix` for an error and returns its exit status. */
 export function reportError(name: string, error: unknown, io: Io, debug = false): number {
   if (error instanceof CommanderError) {

@@ -1,0 +1,273 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, createConnection, type Server } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { alive, HOST, parseShEval, run, Sandbox, waitFor } from '../helpers/sandbox.js';
+
+let sb: Sandbox;
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+  sb.cleanup();
+});
+
+function sshAddList(sock: string) {
+  return spawnSync('ssh-add', ['-l'], { env: { ...sb.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+}
+
+/** The shells that source each env file, and how to print a variable after sourcing. */
+const SHELLS = [
+  { shell: 'dash', flavour: 'sh', script: (f: string) => `. '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
+  { shell: 'bash', flavour: 'sh', script: (f: string) => `. '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
+  { shell: 'zsh', flavour: 'sh', script: (f: string) => `. '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
+  { shell: 'tcsh', flavour: 'csh', script: (f: string) => `source '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
+  { shell: 'fish', flavour: 'fish', script: (f: string) => `source '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
+] as const;
+
+describe('finding or starting the one agent', () => {
+  it('when called twice then the first starts an agent, the second finds it, and every shell reaches it through its env file', async () => {
+    sb = new Sandbox();
+    const first = await sb.agentkeep(['--eval']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('Starting ssh-agent');
+    const env = parseShEval(first.stdout);
+    expect(env.SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
+    expect(alive(Number(env.SSH_AGENT_PID))).toBe(true);
+
+    const second = await sb.agentkeep(['--eval']);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain(`Found existing ssh-agent: ${env.SSH_AGENT_PID}`);
+    expect(second.stdout).toBe(first.stdout);
+    expect(sb.sandboxAgents()).toEqual([Number(env.SSH_AGENT_PID)]);
+
+    // A key in the agent, so that `ssh-add -l` through each file proves it reaches this agent.
+    const key = sb.keygen('id_ed25519');
+    expect(spawnSync('ssh-add', [key], { env: { ...sb.env, SSH_AUTH_SOCK: env.SSH_AUTH_SOCK } }).status).toBe(0);
+    for (const { shell, flavour, script } of SHELLS) {
+      const r = await run(shell, ['-c', script(sb.file(flavour))], { env: sb.env });
+      expect(r.code, `${shell}: ${r.stderr}`).toBe(0);
+      const [sock, listed] = r.stdout.split('\n');
+      expect(sock, shell).toBe(env.SSH_AUTH_SOCK);
+      expect(listed, shell).toContain('id_ed25519');
+    }
+    for (const flavour of ['sh', 'csh', 'fish', 'envfile'] as const) {
+      expect(statSync(sb.file(flavour)).mode & 0o777, flavour).toBe(0o600);
+    }
+    expect(statSync(sb.keydir).mode & 0o777).toBe(0o700);
+    expect(readFileSync(sb.file('envfile'), 'utf8')).toBe(`SSH_AUTH_SOCK=${env.SSH_AUTH_SOCK}\nSSH_AGENT_PID=${env.SSH_AGENT_PID}\n`);
+  });
+
+  it('when the key directory path holds spaces, quotes, $(...) and backticks then every shell gets the exact path and nothing runs', async () => {
+    sb = new Sandbox();
+    const marker = join(sb.dir, 'pwned');
+    const weird = join(sb.dir, `a b'c"d $(touch pwned) \`touch pwned\` !x`);
+    mkdirSync(weird, { mode: 0o700 });
+    const r = await sb.agentkeep(['--eval', '--dir', weird, '--absolute']);
+    expect(r.code, r.stderr).toBe(0);
+    const sock = join(weird, `${HOST}-agent.sock`);
+    expect(lstatSync(sock).isSocket()).toBe(true);
+    for (const { shell, flavour } of SHELLS) {
+      const file = join(weird, `${HOST}-${flavour}`);
+      const source = shell === 'tcsh' || shell === 'fish' ? 'source' : '.';
+      // Pass the file name through the environment, so only the file's contents are under test.
+      const script = shell === 'fish' ? `${source} "$F"; printf '%s\\n' "$SSH_AUTH_SOCK"` : `${source} "$F"; printf '%s\\n' "$SSH_AUTH_SOCK"`;
+      const out = await run(shell, ['-c', script], { env: { ...sb.env, F: file }, cwd: sb.dir });
+      expect(out.code, `${shell}: ${out.stderr}`).toBe(0);
+      expect(out.stdout, shell).toBe(`${sock}\n`);
+    }
+    // --eval's own output, evaluated by sh, gives the same path.
+    const evaluated = await run('dash', ['-c', 'eval "$(cat)"; printf "%s\\n" "$SSH_AUTH_SOCK"'], { env: sb.env, input: r.stdout, cwd: sb.dir });
+    expect(evaluated.stdout).toBe(`${sock}\n`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('when $SHELL is tcsh or fish then --eval prints that shell\'s lines', async () => {
+    sb = new Sandbox();
+    const csh = await sb.agentkeep(['--eval'], { env: { SHELL: '/bin/tcsh' } });
+    expect(csh.stdout).toMatch(/^setenv SSH_AUTH_SOCK \S+;\nsetenv SSH_AGENT_PID \d+;\n$/);
+    const fish = await sb.agentkeep(['--eval'], { env: { SHELL: '/usr/bin/fish' } });
+    expect(fish.stdout).toMatch(/^set -e SSH_AUTH_SOCK; set -gx SSH_AUTH_SOCK \S+;\n/);
+  });
+});
+
+describe('recovering from a dead or damaged state', () => {
+  it('when the agent was SIGKILLed (stale socket left behind) then the next call starts a fresh one', async () => {
+    sb = new Sandbox();
+    const before = parseShEval((await sb.agentkeep(['--eval'])).stdout);
+    process.kill(Number(before.SSH_AGENT_PID), 'SIGKILL');
+    await waitFor(() => !alive(Number(before.SSH_AGENT_PID)));
+    expect(lstatSync(before.SSH_AUTH_SOCK!).isSocket()).toBe(true); // stale socket file remains
+
+    const after = await sb.agentkeep(['--eval']);
+    expect(after.code, after.stderr).toBe(0);
+    const env = parseShEval(after.stdout);
+    expect(env.SSH_AUTH_SOCK).toBe(before.SSH_AUTH_SOCK);
+    expect(env.SSH_AGENT_PID).not.toBe(before.SSH_AGENT_PID);
+    expect(sshAddList(env.SSH_AUTH_SOCK!).status).toBe(1); // reachable, no identities
+    expect(readFileSync(sb.file('sh'), 'utf8')).toBe(after.stdout);
+  });
+
+  it('when the pidfile\'s PID now belongs to another live process then that process is untouched and a working agent results', async () => {
+    sb = new Sandbox();
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    sb.track(bystander.pid!);
+    mkdirSync(sb.keydir, { mode: 0o700 });
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${sb.keydir}/gone.sock; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${bystander.pid}; export SSH_AGENT_PID;\n`, { mode: 0o600 });
+    const r = await sb.agentkeep(['--eval']);
+    expect(r.code, r.stderr).toBe(0);
+    const env = parseShEval(r.stdout);
+    expect(Number(env.SSH_AGENT_PID)).not.toBe(bystander.pid);
+    expect(alive(bystander.pid!)).toBe(true);
+    expect(readFileSync(sb.file('sh'), 'utf8')).toBe(r.stdout);
+  });
+
+  it('when the socket answers but the pidfile names the wrong PID then the PID is corrected', async () => {
+    sb = new Sandbox();
+    const good = parseShEval((await sb.agentkeep(['--eval'])).stdout);
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    sb.track(bystander.pid!);
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${good.SSH_AUTH_SOCK}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${bystander.pid}; export SSH_AGENT_PID;\n`);
+    const r = await sb.agentkeep(['--eval']);
+    expect(r.code).toBe(0);
+    expect(parseShEval(r.stdout).SSH_AGENT_PID).toBe(good.SSH_AGENT_PID);
+    expect(readFileSync(sb.file('sh'), 'utf8')).toContain(`SSH_AGENT_PID=${good.SSH_AGENT_PID};`);
+    expect(sb.sandboxAgents().length).toBe(1);
+  });
+
+  it.each([
+    ['garbage', '\x00\x01\x02 not an env file at all'],
+    ['shell code', 'SSH_AUTH_SOCK=/tmp/x; export SSH_AUTH_SOCK; touch MARKER\n'],
+    ['a command substitution', 'SSH_AUTH_SOCK=$(touch MARKER); export SSH_AUTH_SOCK;\n'],
+  ])('when the env file holds %s then no code runs and the files are rewritten for a working agent', async (_what, content) => {
+    sb = new Sandbox();
+    const marker = join(sb.dir, 'marker');
+    mkdirSync(sb.keydir, { mode: 0o700 });
+    writeFileSync(sb.file('sh'), content.replaceAll('MARKER', marker), { mode: 0o600 });
+    const r = await sb.agentkeep(['--eval']);
+    expect(r.code, r.stderr).toBe(0);
+    const env = parseShEval(r.stdout);
+    expect(sshAddList(env.SSH_AUTH_SOCK!).status).toBe(1);
+    expect(readFileSync(sb.file('sh'), 'utf8')).toBe(r.stdout);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('when an agent already answers at the stable socket but the pidfile is lost then it is adopted, not duplicated', async () => {
+    sb = new Sandbox();
+    mkdirSync(sb.keydir, { mode: 0o700 });
+    const orphan = sb.startAgent(join(sb.keydir, `${HOST}-agent.sock`));
+    const r = await sb.agentkeep(['--eval']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Adopted ssh-agent');
+    expect(parseShEval(r.stdout)).toEqual({ SSH_AUTH_SOCK: orphan.sock, SSH_AGENT_PID: String(orphan.pid) });
+    expect(sb.sandboxAgents()).toEqual([orphan.pid]);
+  });
+
+  it('when a socket accepts connections but never answers then agentkeep does not hang and starts its own agent', async () => {
+    sb = new Sandbox();
+    const silent = join(sb.dir, 'silent.sock');
+    const server = createServer(() => { /* never answers */ });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(silent, r));
+    mkdirSync(sb.keydir, { mode: 0o700 });
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${silent}; export SSH_AUTH_SOCK;\n`, { mode: 0o600 });
+    const r = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: silent }, timeoutMs: 20_000 });
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
+    expect(r.ms).toBeLessThan(15_000);
+  });
+});
+
+describe('the inherited environment', () => {
+  it('when SSH_AUTH_SOCK names a local ssh-agent of ours then it is adopted and written to the env files', async () => {
+    sb = new Sandbox();
+    const inherited = sb.startAgent(join(sb.dir, 'inherited.sock'));
+    const r = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: inherited.sock } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseShEval(r.stdout)).toEqual({ SSH_AUTH_SOCK: inherited.sock, SSH_AGENT_PID: String(inherited.pid) });
+    expect(readFileSync(sb.file('sh'), 'utf8')).toBe(r.stdout);
+  });
+
+  it('when --noinherit is given then the inherited agent is ignored and agentkeep starts its own', async () => {
+    sb = new Sandbox();
+    const inherited = sb.startAgent(join(sb.dir, 'inherited.sock'));
+    const r = await sb.agentkeep(['--eval', '--noinherit'], { env: { SSH_AUTH_SOCK: inherited.sock } });
+    expect(r.code).toBe(0);
+    expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
+  });
+
+  it('when the inherited socket is a forwarded agent then it is used only with --ssh-allow-forwarded and never persisted', async () => {
+    sb = new Sandbox();
+    const real = sb.startAgent(join(sb.dir, 'real.sock'));
+    // A relay in front of a real agent, as sshd provides for `ssh -A`: the listener is not an ssh-agent.
+    const forwarded = join(sb.dir, 'forwarded.sock');
+    const relay = createServer((c) => { const up = createConnection(real.sock); c.pipe(up).pipe(c); c.on('error', () => up.destroy()); up.on('error', () => c.destroy()); });
+    servers.push(relay);
+    await new Promise<void>((r) => relay.listen(forwarded, r));
+
+    const allowed = await sb.agentkeep(['--eval', '--ssh-allow-forwarded', '--nolock'], { env: { SSH_AUTH_SOCK: forwarded } });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toBe(`SSH_AUTH_SOCK=${forwarded}; export SSH_AUTH_SOCK;\n`);
+    expect(existsSync(sb.file('sh'))).toBe(false);
+
+    const refused = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: forwarded } });
+    expect(refused.code).toBe(0);
+    expect(parseShEval(refused.stdout).SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
+    expect(readFileSync(sb.file('sh'), 'utf8')).not.toContain('forwarded');
+  });
+});
+
+describe('query, list and eval failures', () => {
+  it('when no agent runs then --query exits 1 and starts nothing', async () => {
+    sb = new Sandbox();
+    const r = await sb.agentkeep(['--query']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(sb.sandboxAgents()).toEqual([]);
+  });
+
+  it('when an agent runs then --query prints its lines and -l/-L list its keys', async () => {
+    sb = new Sandbox();
+    const env = parseShEval((await sb.agentkeep(['--eval'])).stdout);
+    const q = await sb.agentkeep(['--query']);
+    expect(q.code).toBe(0);
+    expect(q.stdout).toBe(`SSH_AUTH_SOCK=${env.SSH_AUTH_SOCK}\nSSH_AGENT_PID=${env.SSH_AGENT_PID}\n`);
+    expect((await sb.agentkeep(['-l'])).code).toBe(1);
+    const key = sb.keygen('id_ed25519');
+    spawnSync('ssh-add', [key], { env: { ...sb.env, SSH_AUTH_SOCK: env.SSH_AUTH_SOCK } });
+    const l = await sb.agentkeep(['-l']);
+    expect(l.code).toBe(0);
+    expect(l.stdout).toBe(sshAddList(env.SSH_AUTH_SOCK!).stdout);
+    const L = await sb.agentkeep(['-L']);
+    expect(L.stdout).toBe(`${readFileSync(`${key}.pub`, 'utf8').trim()}\n`);
+    const wipe = await sb.agentkeep(['--wipe', 'ssh']);
+    expect(wipe.code).toBe(0);
+    expect(sshAddList(env.SSH_AUTH_SOCK!).status).toBe(1);
+  });
+
+  it('when --eval fails then stdout is exactly "false;" and the message names the fix', async () => {
+    sb = new Sandbox();
+    mkdirSync(sb.keydir, { mode: 0o700 });
+    chmodSync(sb.keydir, 0o777);
+    const r = await sb.agentkeep(['--eval']);
+    expect(r.code).toBe(78);
+    expect(r.stdout).toBe('false;\n');
+    expect(r.stderr).toContain(`hint: run: chmod 700 '${sb.keydir}'`);
+  });
+
+  it('when an unknown option is given then it is a usage error (64) and --eval still prints false;', async () => {
+    sb = new Sandbox();
+    const r = await sb.agentkeep(['--eval', '--bogus']);
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('false;\n');
+    expect(r.stderr).toMatch(/^agentkeep: unknown option '--bogus'/);
+  });
+
+  it('when retired keychain options are given then they are accepted with a one-line warning each', async () => {
+    sb = new Sandbox();
+    const r = await sb.agentkeep(['--eval', '--agents', 'ssh,gpg', '--inherit', 'any', '--attempts', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/is retired and ignored/g)?.length).toBe(3);
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { MAX_SOCKET_PATH, resolvePaths } from '../../src/paths.js';
+import { VERSION } from '../../src/version.js';
+
+describe('resolvePaths', () => {
+  it('when nothing is given then files live in ~/.keychain named after uname -n', () => {
+    const p = resolvePaths({ home: '/home/bk', uid: 1000 });
+    expect(p.keydir).toBe('/home/bk/.keychain');
+    expect(p.sh).toBe(`/home/bk/.keychain/${hostname()}-sh`);
+    expect(p.socket).toBe(`/home/bk/.keychain/${hostname()}-agent.sock`);
+    expect(p.socketNote).toBeUndefined();
+  });
+
+  it('when --dir and --absolute are given then DIR itself is the key directory', () => {
+    expect(resolvePaths({ home: '/h', uid: 1, dir: '/srv/k' }).keydir).toBe('/srv/k/.keychain');
+    expect(resolvePaths({ home: '/h', uid: 1, dir: '/srv/k', absolute: true, host: 'b1' }).csh).toBe('/srv/k/b1-csh');
+  });
+
+  it('when --absolute comes without --dir then it is a usage error', () => {
+    expect(() => resolvePaths({ home: '/h', uid: 1, absolute: true })).toThrow(/--absolute needs --dir/);
+  });
+
+  it.each(['a/b', '..', '', 'x\ny'])('when the host is %j then it is refused', (host) => {
+    expect(() => resolvePaths({ home: '/h', uid: 1, host })).toThrow(/invalid host name/);
+  });
+
+  it('when the stable socket path is too long then a short deterministic path is used', () => {
+    const dir = `/${'d'.repeat(120)}`;
+    const a = resolvePaths({ home: '/h', uid: 7, dir, absolute: true, host: 'h' });
+    const b = resolvePaths({ home: '/h', uid: 7, dir, absolute: true, host: 'h' });
+    expect(a.socket).toBe(b.socket);
+    expect(a.socket.startsWith('/tmp/agentkeep-7/')).toBe(true);
+    expect(Buffer.byteLength(a.socket)).toBeLessThanOrEqual(MAX_SOCKET_PATH);
+    expect(a.socketNote).toMatch(/longer than 103 bytes/);
+  });
+});
+
+describe('version', () => {
+  it('when -V prints the version then it matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+  });
+});
