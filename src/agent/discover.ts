@@ -132,6 +132,23 @@ async function adoptOrClearStableSocket(ctx: Context): Promise<Agent | undefined
     `remove it yourself if it is safe to: rm '${sock}'`);
 }
 
+/** Starts ssh-agent at the stable socket and waits until it answers. */
+async function startAtStableSocket(ctx: Context, opts: EnsureOptions): Promise<Agent> {
+  const sock = ctx.paths.socket;
+  let pid: number;
+  try {
+    ({ pid } = await startSshAgent(sock, ctx.env, opts.agentLifetimeSec));
+  } catch (error) {
+    // Another process bound the stable path first (possible only with --nolock): use its agent.
+    const raced = lstatSync(sock, { throwIfNoEntry: false }) ? await adoptOrClearStableSocket(ctx) : undefined;
+    if (raced) return raced;
+    throw error;
+  }
+  const probe = await probeSocket(sock, ctx.uid);
+  if (!probe.usable) throw new AgentkeepError('AGENT_START', `ssh-agent started (pid ${pid}) but does not answer: ${probe.detail}`);
+  return { sock, pid, identities: probe.identities, source: 'started' };
+}
+
 /** Step 3, under the lock: look again, adopt the agent at the stable socket, or start one. */
 async function startUnderLock(ctx: Context, opts: EnsureOptions): Promise<Agent> {
   const again = await agentFromPidfile(ctx, true);
@@ -144,21 +161,7 @@ async function startUnderLock(ctx: Context, opts: EnsureOptions): Promise<Agent>
     ctx.report.info(`Adopted ssh-agent already running at ${agent.sock}${agent.pid ? `: ${agent.pid}` : ''}`);
   } else {
     ctx.report.info('Starting ssh-agent...');
-    let pid: number;
-    try {
-      ({ pid } = await startSshAgent(ctx.paths.socket, ctx.env, opts.agentLifetimeSec));
-    } catch (error) {
-      // Another process bound the stable path first (only possible with --nolock): use its agent.
-      const raced = lstatSync(ctx.paths.socket, { throwIfNoEntry: false }) ? await adoptOrClearStableSocket(ctx) : undefined;
-      if (!raced) throw error;
-      agent = raced;
-      pid = raced.pid ?? 0;
-    }
-    if (!agent) {
-      const probe = await probeSocket(ctx.paths.socket, ctx.uid);
-      if (!probe.usable) throw new AgentkeepError('AGENT_START', `ssh-agent started (pid ${pid}) but does not answer: ${probe.detail}`);
-      agent = { sock: ctx.paths.socket, pid, identities: probe.identities, source: 'started' };
-    }
+    agent = await startAtStableSocket(ctx, opts);
   }
   writeEnvFiles(ctx.paths, { sock: agent.sock, pid: agent.pid }, ctx.uid);
   return agent;

@@ -91,6 +91,31 @@ describe('finding or starting the one agent', () => {
   });
 });
 
+describe('socket path and systemd', () => {
+  it('when the stable socket path would be too long then a short private path is used and --debug says so', async () => {
+    sb = new Sandbox();
+    const deep = join(sb.dir, 'd'.repeat(60), 'e'.repeat(40));
+    mkdirSync(deep, { recursive: true, mode: 0o700 });
+    const r = await sb.agentkeep(['--eval', '--debug', '--dir', deep]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/is longer than 103 bytes; using a short socket path instead/);
+    const sock = parseShEval(r.stdout).SSH_AUTH_SOCK!;
+    expect(sock).toMatch(new RegExp(`^/tmp/agentkeep-${process.getuid!()}/[0-9a-f]{16}\\.sock$`));
+    expect(statSync(join(sock, '..')).mode & 0o777).toBe(0o700);
+    sb.track(Number(parseShEval(r.stdout).SSH_AGENT_PID));
+    const again = await sb.agentkeep(['--eval', '--dir', deep]);
+    expect(again.stdout).toBe(r.stdout);
+  });
+
+  it('when systemctl --user cannot be reached then --systemd warns and the login still succeeds', async () => {
+    sb = new Sandbox();
+    const r = await sb.agentkeep(['--eval', '--systemd'], { env: { DBUS_SESSION_BUS_ADDRESS: `unix:path=${sb.dir}/nobus`, XDG_RUNTIME_DIR: sb.dir } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Warning: systemctl --user import-environment SSH_AUTH_SOCK failed/);
+    expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBeDefined();
+  });
+});
+
 describe('recovering from a dead or damaged state', () => {
   it('when the agent was SIGKILLed (stale socket left behind) then the next call starts a fresh one', async () => {
     sb = new Sandbox();
