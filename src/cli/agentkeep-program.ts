@@ -16,6 +16,7 @@ export interface AgentkeepOptions {
   timeout?: number;
   confirm: boolean;
   nogui: boolean;
+  keyring: boolean;
   wipe?: 'ssh';
   sshRm: boolean;
   list: boolean;
@@ -54,6 +55,7 @@ export function agentkeepProgram(version: string): Command {
     .addOption(new Option('--timeout <minutes>', 'keys (and a newly started agent) expire after this many minutes').argParser(wholeNumber('--timeout', 1)))
     .option('--confirm', 'ask for confirmation (ssh-add -c) each time a key is used')
     .option('--nogui', 'never use the SSH_ASKPASS program; prompt only on a terminal')
+    .option('--keyring', 'take the passphrases of missing keys from the OS keyring first (agentkeep passphrase set KEY)')
     .addOption(new Option('--wipe <agent>', 'remove all identities and exit (agent: ssh)').argParser(oneOf('--wipe', ['ssh'] as const)))
     .option('-r, --ssh-rm', 'remove the named keys from the agent and exit')
     .option('-l, --list', 'list the fingerprints of the agent\'s keys and exit')
@@ -90,7 +92,7 @@ export function toAgentkeepOptions(program: Command): AgentkeepOptions {
     keys: program.args,
     eval: Boolean(o.eval), query: Boolean(o.query), quiet: Boolean(o.quiet), quick: Boolean(o.quick),
     clear: Boolean(o.clear), noask: Boolean(o.noask), ignoreMissing: Boolean(o.ignoreMissing),
-    confirm: Boolean(o.confirm), nogui: Boolean(o.nogui), sshRm: Boolean(o.sshRm),
+    confirm: Boolean(o.confirm), nogui: Boolean(o.nogui), keyring: Boolean(o.keyring), sshRm: Boolean(o.sshRm),
     list: Boolean(o.list), listFp: Boolean(o.listFp), absolute: Boolean(o.absolute),
     noinherit: Boolean(o.noinherit), sshAllowForwarded: Boolean(o.sshAllowForwarded), nolock: Boolean(o.nolock),
     confallhosts: Boolean(o.confallhosts), extended: Boolean(o.extended), systemd: Boolean(o.systemd),

@@ -1,6 +1,6 @@
 // Learns a key's public blob and SHA256 fingerprint without a passphrase and without running
 // a program: from KEY.pub, or from the clear public section of an OpenSSH-format private key.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fingerprintOf } from '../agent/protocol.js';
 import { isErrno } from '../errors.js';
 
@@ -64,5 +64,69 @@ export function publicKeyOf(path: string): PublicKey | undefined {
   const priv = readIfExists(path);
   const fromPriv = priv === undefined ? undefined : blobFromOpensshPrivate(priv);
   if (fromPriv) return { blob: fromPriv, fingerprint: fingerprintOf(fromPriv), source: 'private' };
+  return undefined;
+}
+
+/** What the key files on disk say about one key, without a passphrase and without a process. */
+export interface KeyFileState {
+  path: string;
+  /** 'missing': no such file; 'too-open': ssh-add would refuse its mode; 'unreadable': cannot read it. */
+  status: 'ok' | 'missing' | 'too-open' | 'unreadable';
+  mode?: number;
+  /** The key's public identity, preferring the private file's clear part over KEY.pub. */
+  publicKey?: PublicKey;
+  /** Set when KEY.pub names a different key than the private file's clear public part. */
+  pubMismatch?: { pubFingerprint: string; privateFingerprint: string };
+  /** Whether loading it needs a passphrase; undefined when the format does not say. */
+  encrypted?: boolean;
+  detail?: string;
+}
+
+/** Inspects a private key file: presence, ssh's permission rule, its public key, a stale .pub. */
+export function inspectKeyFile(path: string, uid: number): KeyFileState {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return { path, status: 'missing' };
+    return { path, status: 'unreadable', detail: isErrno(error) ? error.code ?? String(error) : String(error) };
+  }
+  if (!st.isFile()) return { path, status: 'unreadable', detail: 'not a regular file' };
+  const mode = st.mode & 0o7777;
+  // ssh-add's own rule (sshkey_perm_ok): a key owned by the caller must have no group/other bits.
+  if (st.uid === uid && (mode & 0o077) !== 0) return { path, status: 'too-open', mode };
+  let priv: string | undefined;
+  let pub: string | undefined;
+  try {
+    priv = readFileSync(path, 'utf8');
+    pub = readIfExists(`${path}.pub`);
+  } catch (error) {
+    return { path, status: 'unreadable', mode, detail: isErrno(error) ? error.code ?? String(error) : String(error) };
+  }
+  const fromPriv = blobFromOpensshPrivate(priv);
+  const fromPub = pub === undefined ? undefined : blobFromPublicLine(pub);
+  const state: KeyFileState = { path, status: 'ok', mode };
+  const encrypted = isEncrypted(priv);
+  if (encrypted !== undefined) state.encrypted = encrypted;
+  if (fromPriv) state.publicKey = { blob: fromPriv, fingerprint: fingerprintOf(fromPriv), source: 'private' };
+  else if (fromPub) state.publicKey = { blob: fromPub, fingerprint: fingerprintOf(fromPub), source: 'pub' };
+  if (fromPriv && fromPub && !fromPriv.equals(fromPub)) {
+    state.pubMismatch = { pubFingerprint: fingerprintOf(fromPub), privateFingerprint: fingerprintOf(fromPriv) };
+  }
+  return state;
+}
+
+/** Whether a private key file is passphrase-protected, read from its format; undefined if unknown. */
+export function isEncrypted(text: string): boolean | undefined {
+  const pem = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+  if (pem) {
+    const data = Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64');
+    if (!data.subarray(0, OPENSSH_MAGIC.length).equals(OPENSSH_MAGIC) || data.length < OPENSSH_MAGIC.length + 4) return undefined;
+    const len = data.readUInt32BE(OPENSSH_MAGIC.length);
+    const cipher = data.subarray(OPENSSH_MAGIC.length + 4, OPENSSH_MAGIC.length + 4 + len).toString('latin1');
+    return cipher !== 'none';
+  }
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(text) || /^Proc-Type:\s*4,ENCRYPTED/m.test(text)) return true;
+  if (/-----BEGIN (?:RSA |EC |DSA )?PRIVATE KEY-----/.test(text)) return false;
   return undefined;
 }

@@ -1,0 +1,106 @@
+// Loads keys into a private agent without a terminal: each key's passphrase from the keyring
+// (checked in-process first, then fed to ssh-add through fd 3), and whatever is left through the
+// user's askpass program with a bounded number of tries.
+import { requestIdentities } from '../agent/protocol.js';
+import type { Reporter } from '../context.js';
+import { silentReporter } from '../context.js';
+import { AgentkeepError } from '../errors.js';
+import { keyringAccount } from '../keyring/account.js';
+import { addKeysWithPassphrase, runSshAdd } from '../keys/add.js';
+import { verifyPassphrase } from '../keys/verify-passphrase.js';
+
+/** Looks up stored passphrases by fingerprint; a Map, or the reason the keyring cannot be used. */
+export type PassphraseSource = (fingerprints: string[]) => Promise<{ ok: true; value: Map<string, string | undefined> } | { ok: false; unavailable: { message: string; hint: string } }>;
+
+export interface LoadOptions {
+  /** Private key files (already resolved to paths). */
+  keys: string[];
+  env: NodeJS.ProcessEnv;
+  /** Where stored passphrases come from (the OS keyring for `--keyring`/`--ephemeral`); none: skip. */
+  passphrases?: PassphraseSource | undefined;
+  /** The user's askpass program for keys without a (working) stored passphrase. */
+  askpass?: string | undefined;
+  lifetimeSec?: number | undefined;
+  confirm?: boolean | undefined;
+  report?: Reporter | undefined;
+}
+
+/** The OS keyring as a PassphraseSource (imported only when used). */
+export function keyringPassphrases(env: NodeJS.ProcessEnv, timeoutMs?: number): PassphraseSource {
+  return async (fps) => (await import('../keyring/store.js')).lookupPassphrases(fps, { env, timeoutMs });
+}
+
+function notLoaded(message: string, hint: string): AgentkeepError {
+  // Nothing has run yet and a later attempt may work: a temporary failure for agentrun (75).
+  return new AgentkeepError('KEY_NOT_LOADED', message, hint);
+}
+
+/** Loads `keys` into the agent at `sock`; throws KEY_NOT_LOADED naming each key it could not load. */
+export async function loadKeysNonInteractive(sock: string, opts: LoadOptions): Promise<void> {
+  const report = opts.report ?? silentReporter;
+  const accounts = new Map<string, string>();
+  for (const path of opts.keys) accounts.set(path, keyringAccount(path));
+
+  const groups = new Map<string, string[]>();
+  const rest: string[] = [];
+  const needsPass: string[] = [];
+  for (const path of opts.keys) {
+    const check = await verifyPassphrase(path, undefined);
+    if (check.status === 'unencrypted') groups.set('', [...(groups.get('') ?? []), path]);
+    else needsPass.push(path);
+  }
+  if (needsPass.length > 0 && opts.passphrases) {
+    const stored = await opts.passphrases(needsPass.map((p) => accounts.get(p)!));
+    if (!stored.ok) {
+      report.warn(`${stored.unavailable.message}; ${opts.askpass ? 'asking through the askpass program instead' : 'no stored passphrases'}`);
+      rest.push(...needsPass);
+    } else {
+      for (const path of needsPass) {
+        const pass = stored.value.get(accounts.get(path)!);
+        if (pass === undefined) {
+          report.debug(`no passphrase stored in the keyring for ${path} (${accounts.get(path)})`);
+          rest.push(path);
+          continue;
+        }
+        const check = await verifyPassphrase(path, pass);
+        // A format we cannot parse in-process is left to ssh-add to judge.
+        if (check.status === 'ok' || check.status === 'unsupported') {
+          groups.set(pass, [...(groups.get(pass) ?? []), path]);
+        } else {
+          report.warn(`the passphrase stored in the keyring for ${path} does not decrypt it (${check.status}); store the right one with: agentkeep passphrase set ${path}`);
+          rest.push(path);
+        }
+      }
+    }
+  } else {
+    rest.push(...needsPass);
+  }
+
+  for (const [pass, paths] of groups) {
+    try {
+      await addKeysWithPassphrase(sock, paths, pass, { env: opts.env, lifetimeSec: opts.lifetimeSec, confirm: opts.confirm });
+    } catch (error) {
+      if (!(error instanceof AgentkeepError)) throw error;
+      throw notLoaded(error.message, error.hint ?? 'run with --debug for details');
+    }
+    report.debug(`loaded ${paths.join(', ')}${pass ? ' with the stored passphrase' : ''}`);
+  }
+  if (rest.length > 0) {
+    if (!opts.askpass) {
+      throw notLoaded(`no usable passphrase for ${rest.join(', ')}`,
+        `store it once with: agentkeep passphrase set ${rest[0]} — or pass --askpass PROGRAM`);
+    }
+    const result = await runSshAdd({
+      sock, paths: rest, prompt: { kind: 'askpass', program: opts.askpass },
+      lifetimeSec: opts.lifetimeSec, confirm: opts.confirm ?? false, quiet: true, env: opts.env,
+    });
+    if (result.code !== 0) {
+      throw notLoaded(`ssh-add could not load ${rest.join(', ')} through ${opts.askpass} (${result.signal ? `killed by ${result.signal}` : `exit status ${result.code}`})`,
+        'check that the askpass program prints the right passphrase');
+    }
+  }
+  // Trust the agent, not the exit statuses: every key must now be listed.
+  const loaded = new Set((await requestIdentities(sock)).map((i) => i.fingerprint));
+  const missing = opts.keys.filter((p) => !loaded.has(accounts.get(p)!));
+  if (missing.length > 0) throw notLoaded(`the private agent does not hold ${missing.join(', ')} after loading`, 'run with --debug for details');
+}

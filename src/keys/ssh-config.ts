@@ -1,0 +1,91 @@
+// IdentityFile lines from the user's ssh configuration: per host through `ssh -G ALIAS`, or
+// every one in ~/.ssh/config for --confallhosts. ssh prints them with `~` and `%` tokens
+// unexpanded, so both paths expand them here, against HOME (not the passwd home ssh uses).
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { AgentkeepError, isErrno } from '../errors.js';
+
+const SSH_G_TIMEOUT_MS = 10_000;
+
+/** Values of the `%` tokens that do not depend on a host (plus those `ssh -G` told us). */
+type Tokens = Record<string, string>;
+
+function localTokens(home: string, env: NodeJS.ProcessEnv): Tokens {
+  const info = userInfo();
+  const long = hostname();
+  return { '%': '%', d: home, u: env.USER || env.LOGNAME || info.username, i: String(info.uid), l: long, L: long.split('.')[0] ?? long };
+}
+
+/** Expands `~` and the known `%x` tokens; undefined when an unknown token remains. */
+export function expandIdentityFile(value: string, home: string, tokens: Tokens): string | undefined {
+  let path = value;
+  if (path === '~' || path.startsWith('~/')) path = home + path.slice(1);
+  let unknown = false;
+  path = path.replace(/%(.)/g, (_m, t: string) => {
+    const v = tokens[t];
+    if (v === undefined) unknown = true;
+    return v ?? '';
+  });
+  if (unknown) return undefined;
+  return isAbsolute(path) ? path : join(home, path);
+}
+
+function unquote(value: string): string {
+  const v = value.trim();
+  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+}
+
+/** Every IdentityFile that `ssh -G ALIAS` resolves and that exists (ssh's defaults included). */
+export async function identityFilesForHost(alias: string, home: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  if (alias.startsWith('-')) throw new AgentkeepError('USAGE', `host:${alias} is not a host alias`);
+  // ssh reads ~/.ssh/config from the passwd home; when HOME points elsewhere, name HOME's file.
+  const userConfig = join(home, '.ssh', 'config');
+  const args = ['-G'];
+  if (home !== userInfo().homedir) args.push('-F', existsSync(userConfig) ? userConfig : '/dev/null');
+  args.push('--', alias);
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('ssh', args, { env: { ...env, HOME: home }, timeout: SSH_G_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (!error) return resolve(stdout);
+      if (isErrno(error, 'ENOENT')) return reject(new AgentkeepError('KEY_FILE', 'host: keys need ssh, which is not in PATH'));
+      reject(new AgentkeepError('KEY_FILE', `ssh -G ${alias} failed: ${stderr.trim() || error.message}`, 'check ~/.ssh/config'));
+    }).stdin?.end();
+  });
+  const tokens = localTokens(home, env);
+  const files: string[] = [];
+  for (const line of out.split('\n')) {
+    const [key, ...rest] = line.split(' ');
+    const value = rest.join(' ');
+    if (key === 'user') tokens.r = value;
+    else if (key === 'hostname') tokens.h = value;
+    else if (key === 'port') tokens.p = value;
+    else if (key === 'identityfile') files.push(value);
+  }
+  tokens.n = alias;
+  const expanded = files.map((f) => expandIdentityFile(f, home, tokens)).filter((f): f is string => f !== undefined);
+  return expanded.filter((f) => existsSync(f));
+}
+
+/** Every IdentityFile in ~/.ssh/config (no Include; host-dependent `%` tokens are skipped). */
+export function identityFilesInConfig(home: string, env: NodeJS.ProcessEnv, debug?: (message: string) => void): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(home, '.ssh', 'config'), 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return [];
+    throw error;
+  }
+  const tokens = localTokens(home, env);
+  const files: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*identityfile(?:\s*=\s*|\s+)(.+?)\s*$/i.exec(line);
+    if (!m) continue;
+    const value = unquote(m[1]!);
+    if (value.toLowerCase() === 'none') continue;
+    const path = expandIdentityFile(value, home, tokens);
+    if (path === undefined) debug?.(`--confallhosts: skipping IdentityFile ${value}: it depends on the host`);
+    else files.push(path);
+  }
+  return files;
+}

@@ -1,0 +1,93 @@
+// Several logins needing the same key at once, and the passphrase never leaking into any
+// process's argv or environment (SPEC §3, §4).
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox, parseShEval, waitFor } from '../helpers/sandbox.js';
+import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
+
+let sb: Sandbox;
+afterEach(() => sb?.cleanup());
+
+/** Every readable /proc/PID/{cmdline,environ} that contains `needle`, and how many processes were read. */
+function scanProc(needle: string): { hits: string[]; names: string[] } {
+  const hits: string[] = [];
+  const names: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    for (const part of ['cmdline', 'environ']) {
+      try {
+        const text = readFileSync(`/proc/${pid}/${part}`, 'latin1');
+        if (text.includes(needle)) hits.push(`${pid}/${part}: ${text.replace(/\0/g, ' ').slice(0, 200)}`);
+        if (part === 'cmdline') names.push(text.split('\0')[0] ?? '');
+      } catch { /* gone, or not ours to read */ }
+    }
+  }
+  return { hits, names };
+}
+
+/** Every file under `dir` whose content contains `needle`. */
+function filesContaining(dir: string, needle: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isDirectory()) out.push(...filesContaining(path, needle));
+    else if (st.isFile() && readFileSync(path, 'latin1').includes(needle)) out.push(path);
+  }
+  return out;
+}
+
+describe('agentkeep under contention and the passphrase', () => {
+  it('when three logins need the same key at once then askpass is called exactly once and the others say they waited', async () => {
+    sb = new Sandbox();
+    const key = sb.keygen('shared', { passphrase: 'three at once' });
+    const askpass = makeAskpass(sb, 'three at once', { sleepS: 1 });
+    const started = await sb.agentkeep(['--eval', '--noask']);
+    expect(started.code, started.stderr).toBe(0);
+    const sock = parseShEval(started.stdout).SSH_AUTH_SOCK!;
+    const runs = await Promise.all([1, 2, 3].map(() => sb.agentkeep(['--eval', 'shared'], { env: { SSH_ASKPASS: askpass.program } })));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    for (const r of runs) expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBe(sock);
+    expect(askpass.calls()).toBe(1);
+    expect(runs.filter((r) => /Waited/.test(r.stderr))).toHaveLength(2);
+    expect(loadedFingerprints(sock)).toEqual([keygenFingerprint(`${key}.pub`)]);
+  });
+
+  it('when a key is being added then no process ever has the passphrase in its argv or environment, and no file gets it', async () => {
+    sb = new Sandbox();
+    const secret = `leak-canary-${process.pid}-${Date.now()}`;
+    sb.keygen('canary', { passphrase: secret });
+    // Positive control: the scanner does find a canary placed in a live process's environment.
+    const control = spawn('sleep', ['5'], { env: { CONTROL: `${secret}-control` }, stdio: 'ignore' });
+    sb.track(control.pid!);
+    expect(await waitFor(() => scanProc(`${secret}-control`).hits.length > 0)).toBe(true);
+    control.kill('SIGKILL');
+    // Its environment holds the canary too: it must be gone before the real scan starts.
+    expect(await waitFor(() => scanProc(`${secret}-control`).hits.length === 0)).toBe(true);
+    const askpass = makeAskpass(sb, secret, { sleepS: 1 });
+    let done = false;
+    const login = sb.agentkeep(['--eval', 'canary'], { env: { SSH_ASKPASS: askpass.program } }).finally(() => { done = true; });
+    const hits: string[] = [];
+    let scans = 0;
+    let sawSshAdd = false;
+    while (!done) {
+      const seen = scanProc(secret);
+      hits.push(...seen.hits);
+      sawSshAdd ||= seen.names.some((n) => n === 'ssh-add');
+      scans++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const r = await login;
+    expect(r.code, r.stderr).toBe(0);
+    expect(sawSshAdd).toBe(true);
+    expect(scans).toBeGreaterThan(3);
+    expect(hits).toEqual([]);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    // The only file holding it is the test's own 0600 secret, outside HOME.
+    expect(filesContaining(sb.home, secret)).toEqual([]);
+    expect(askpass.calls()).toBe(1);
+  });
+});
