@@ -1,3 +1,5 @@
-// The `agentrun` bin (placeholder until the agentrun work lands).
-process.stderr.write('agentrun: not built yet\n');
-process.exitCode = 70;
+// The `agentrun` bin: a thin entry over agentrunMain.
+import { agentrunMain } from './agentrun-main.js';
+import { runAsProcess } from './run-cli.js';
+
+runAsProcess(agentrunMain);

@@ -1,0 +1,94 @@
+// `agentrun`: argv → preflight (agent, keys) → lock → the job, with its exit status. The only
+// place in agentrun that prints.
+import { isatty } from 'node:tty';
+import { userInfo } from 'node:os';
+import { asAgentkeepError, EXIT } from '../errors.js';
+import { silentReporter, type Context } from '../context.js';
+import { resolvePaths } from '../paths.js';
+import { formatDuration, parseRunArgs, RUN_HELP, type RunArgs } from '../run/args.js';
+import { preflight, resolveRequired } from '../run/preflight.js';
+import { defaultLockName, takeRunLock } from '../run/lock.js';
+import { openRunLog, showCommand, type RunLog } from '../run/log.js';
+import { runJob, type JobResult } from '../run/job.js';
+import { Capture } from '../run/capture.js';
+import { reportError, type Io } from './run-cli.js';
+import { VERSION } from '../version.js';
+
+function makeRunContext(args: RunArgs, io: Io): Context {
+  const uid = process.getuid?.() ?? 0;
+  const home = io.env.HOME && io.env.HOME !== '' ? io.env.HOME : userInfo().homedir;
+  const paths = resolvePaths({ home, uid, dir: args.dir, absolute: args.absolute, host: args.host });
+  return { uid, home, env: io.env, paths, report: silentReporter };
+}
+
+function describeEnd(result: JobResult, args: RunArgs): string {
+  switch (result.kind) {
+    case 'exited': return `exit status ${result.code}`;
+    case 'signaled': return `killed by ${result.signal} (exit status ${result.status})`;
+    case 'timedout': return `timed out after ${formatDuration(args.timeoutMs ?? 0)} and was stopped (exit status ${result.status})`;
+    case 'not-run': return `not started: ${result.reason} (exit status ${result.status})`;
+  }
+}
+
+/** Runs the job once preflight and the lock allow it; returns agentrun's exit status. */
+async function runWithAgent(args: RunArgs, io: Io, log: RunLog | undefined): Promise<number> {
+  const ctx = makeRunContext(args, io);
+  const required = resolveRequired(args.require, ctx.home);
+  const agent = await preflight(ctx, args, required);
+  const release = args.lock === undefined ? undefined
+    : await takeRunLock(ctx.paths.keydir, ctx.uid, args.lock === true ? defaultLockName(args.command) : args.lock, args.lockWaitMs);
+  try {
+    const env: NodeJS.ProcessEnv = { ...io.env, SSH_AUTH_SOCK: agent.sock };
+    if (agent.pid !== undefined) env.SSH_AGENT_PID = String(agent.pid);
+    else delete env.SSH_AGENT_PID;
+    const capture = args.quiet ? new Capture() : undefined;
+    const piped = log !== undefined || capture !== undefined;
+    log?.line(`start: ${showCommand(args.command)}`);
+    const started = Date.now();
+    const result = await runJob({
+      argv: args.command, env, timeoutMs: args.timeoutMs, killAfterMs: args.killAfterMs,
+      // Own process group so --timeout reaches grandchildren; but a job at a terminal without
+      // --timeout stays in ours, or reading the terminal would stop it with SIGTTIN.
+      newGroup: args.timeoutMs !== undefined || !isatty(0),
+      output: piped ? (stream, chunk) => {
+        log?.output(stream, chunk);
+        if (capture) capture.add(stream, chunk);
+        else process[stream].write(chunk);
+      } : undefined,
+    });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    log?.line(`end: ${describeEnd(result, args)} after ${seconds} s`);
+    const failed = result.status !== 0;
+    if (capture && failed) capture.replay((stream, chunk) => process[stream].write(chunk));
+    if (result.kind === 'not-run') io.stderr(`agentrun: ${result.reason}\n`);
+    else if (result.kind === 'timedout') io.stderr(`agentrun: ${showCommand(args.command)}: ${describeEnd(result, args)}\n`);
+    else if (capture && failed) io.stderr(`agentrun: ${showCommand(args.command)}: ${describeEnd(result, args)}\n`);
+    return result.status;
+  } finally {
+    await release?.();
+  }
+}
+
+/** Runs `agentrun` with the given Io and returns the exit status. */
+export async function agentrunMain(io: Io): Promise<number> {
+  let args: RunArgs;
+  try {
+    const parsed = parseRunArgs(io.argv);
+    if (parsed.kind === 'help') { io.stdout(RUN_HELP); return EXIT.ok; }
+    if (parsed.kind === 'version') { io.stdout(`${VERSION}\n`); return EXIT.ok; }
+    args = parsed.args;
+  } catch (error) {
+    return reportError('agentrun', error, io);
+  }
+  let log: RunLog | undefined;
+  try {
+    if (args.log !== undefined) log = openRunLog(args.log, process.getuid?.() ?? 0);
+    return await runWithAgent(args, io, log);
+  } catch (error) {
+    const status = reportError('agentrun', error, io);
+    log?.line(`not started: ${showCommand(args.command)}: ${asAgentkeepError(error).message} (exit status ${status})`);
+    return status;
+  } finally {
+    log?.close();
+  }
+}

@@ -1,0 +1,207 @@
+// `agentkeep doctor`: what a cron job of this user would find — key directory and env files,
+// the agent they name, its keys, agentrun and node on cron's PATH — each problem with its fix.
+// Read-only: never starts an agent, never writes a file.
+import { accessSync, constants, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentkeepError } from '../errors.js';
+import type { Paths } from '../paths.js';
+import { readEnvFileText } from '../envfile/store.js';
+import { parseShEnv } from '../envfile/parse.js';
+import { probeSocket } from '../agent/probe.js';
+import { isLiveSshAgent } from '../agent/proc.js';
+import { describeBlob } from '../agent/keyblob.js';
+import { fixCommand, otherHostFiles, resolveRequired, type WhereOptions } from '../run/preflight.js';
+
+/** cron's PATH when the crontab sets none (Vixie cron, cronie, systemd-cron). */
+export const CRON_DEFAULT_PATH = '/usr/bin:/bin';
+
+/** One file or directory, as found. */
+export interface FileCheck {
+  path: string;
+  exists: boolean;
+  type: 'file' | 'dir' | 'symlink' | 'socket' | 'other' | null;
+  owner: number | null;
+  mode: string | null;
+  ok: boolean;
+}
+
+/** A problem with a stable code, what was found, and the fix. */
+export interface Problem {
+  code: 'KEYDIR_MISSING' | 'UNSAFE_PATH' | 'ENV_FILE_MISSING' | 'ENV_FILE_INVALID' | 'AGENT_NOT_ANSWERING' | 'NO_IDENTITIES'
+    | 'KEY_NOT_LOADED' | 'KEY_FILE' | 'AGENTRUN_NOT_ON_CRON_PATH' | 'NODE_NOT_ON_CRON_PATH';
+  message: string;
+  fix: string;
+}
+
+/** The whole report; `agentkeep doctor --json` prints exactly this (shape version 1). */
+export interface DoctorReport {
+  version: 1;
+  healthy: boolean;
+  /** What `agentrun` would exit with before running a job: 0, 75 (temporary) or 78 (unsafe). */
+  agentrunStatus: 0 | 75 | 78;
+  uid: number;
+  host: { name: string; source: 'option' | 'uname' };
+  keydir: FileCheck;
+  envFiles: Array<FileCheck & { flavour: 'sh' | 'csh' | 'fish' | 'envfile' }>;
+  /** `*-sh` files of other host names in the key directory. */
+  otherHostEnvFiles: string[];
+  agent: {
+    socket: string | null;
+    pid: number | null;
+    pidAlive: boolean | null;
+    answering: boolean;
+    detail: string | null;
+    identities: Array<{ fingerprint: string; comment: string; type: string; bits: number }>;
+  };
+  required: Array<{ key: string; fingerprint: string | null; loaded: boolean }>;
+  cron: { path: string; agentrun: string | null; node: string | null };
+  problems: Problem[];
+}
+
+export interface DoctorOptions extends WhereOptions {
+  uid: number;
+  home: string;
+  user: string;
+  paths: Paths;
+  require: string[];
+  cronPath: string;
+  /** The caller's own PATH, to say where agentrun and node are when cron cannot see them. */
+  userPath: string;
+}
+
+function checkPath(path: string, uid: number, want: 'file' | 'dir'): FileCheck {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return { path, exists: false, type: null, owner: null, mode: null, ok: false };
+  const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSocket() ? 'socket' : 'other';
+  // The same rule agentrun applies: a link, another owner, or group/other write is unsafe.
+  const ok = type === want && st.uid === uid && (st.mode & 0o022) === 0;
+  return { path, exists: true, type, owner: st.uid, mode: (st.mode & 0o7777).toString(8).padStart(4, '0'), ok };
+}
+
+/** The first executable NAME in a colon-separated PATH. */
+export function which(name: string, path: string): string | null {
+  for (const dir of path.split(':')) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (lstatSync(candidate).isDirectory()) continue;
+      return candidate;
+    } catch { /* not here */ }
+  }
+  return null;
+}
+
+function unsafeFix(check: FileCheck, uid: number): string {
+  if (check.type === 'symlink') return `remove the link and let agentkeep recreate it: rm '${check.path}'`;
+  if (check.owner !== uid) return `remove it or give it back to its owner (it belongs to uid ${check.owner})`;
+  return `run: chmod ${check.type === 'dir' ? '700' : '600'} '${check.path}'`;
+}
+
+/** Inspects everything a cron job would depend on. */
+export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
+  const { paths, uid } = opts;
+  const problems: Problem[] = [];
+  const login = `log in as ${opts.user} and run: ${fixCommand(opts, opts.require)}`;
+  let status: 0 | 75 | 78 = 0;
+  const fail = (p: Problem, s: 75 | 78 | 0 = 75) => {
+    problems.push(p);
+    if (s === 78 || (s === 75 && status === 0)) status = s;
+  };
+  const report: DoctorReport = {
+    version: 1, healthy: false, agentrunStatus: 0, uid,
+    host: { name: paths.host, source: opts.host !== undefined ? 'option' : 'uname' },
+    keydir: checkPath(paths.keydir, uid, 'dir'),
+    envFiles: (['sh', 'csh', 'fish', 'envfile'] as const).map((flavour) => ({ flavour, ...checkPath(paths[flavour], uid, 'file') })),
+    otherHostEnvFiles: otherHostFiles(paths.keydir, paths.host),
+    agent: { socket: null, pid: null, pidAlive: null, answering: false, detail: null, identities: [] },
+    required: [],
+    cron: { path: opts.cronPath, agentrun: which('agentrun', opts.cronPath), node: which('node', opts.cronPath) },
+    problems,
+  };
+
+  if (!report.keydir.exists) {
+    fail({ code: 'KEYDIR_MISSING', message: `the key directory ${paths.keydir} does not exist: agentkeep has not run for this user`, fix: login });
+  } else if (!report.keydir.ok) {
+    fail({ code: 'UNSAFE_PATH', message: `the key directory ${paths.keydir} is unsafe (${report.keydir.type}, uid ${report.keydir.owner}, mode ${report.keydir.mode})`, fix: unsafeFix(report.keydir, uid) }, 78);
+  }
+  for (const file of report.envFiles) {
+    if (file.exists && !file.ok) {
+      fail({ code: 'UNSAFE_PATH', message: `the env file ${file.path} is unsafe (${file.type}, uid ${file.owner}, mode ${file.mode})`, fix: unsafeFix(file, uid) }, file.flavour === 'sh' ? 78 : 0);
+    }
+  }
+
+  const sh = report.envFiles[0]!;
+  if (report.keydir.exists && !sh.exists) {
+    const others = report.otherHostEnvFiles;
+    fail({
+      code: 'ENV_FILE_MISSING',
+      message: `${paths.sh} does not exist${others.length > 0 ? `, but ${others.join(', ')} ${others.length > 1 ? 'do' : 'does'} (written under another host name?)` : ''}`,
+      fix: others.length > 0 ? `if that is this machine, pass --host ${others[0]!.slice(0, -3)} to agentrun (and agentkeep); otherwise ${login}` : login,
+    });
+  } else if (sh.ok) {
+    let text: string | undefined;
+    try {
+      text = readEnvFileText(paths.sh, uid);
+    } catch (error) {
+      if (!(error instanceof AgentkeepError)) throw error;
+      fail({ code: 'UNSAFE_PATH', message: error.message, fix: error.hint ?? '' }, 78);
+    }
+    const parsed = text === undefined ? undefined : parseShEnv(text);
+    if (parsed && !parsed.ok) {
+      fail({ code: 'ENV_FILE_INVALID', message: `${paths.sh} is not a valid env file (${parsed.reason})`, fix: `remove it and let agentkeep rewrite it: rm '${paths.sh}'; then ${login}` });
+    } else if (parsed?.ok) {
+      const { sock, pid } = parsed.env;
+      report.agent.socket = sock;
+      report.agent.pid = pid ?? null;
+      report.agent.pidAlive = pid === undefined ? null : isLiveSshAgent(pid, uid);
+      const probe = await probeSocket(sock, uid);
+      report.agent.answering = probe.usable;
+      if (!probe.usable) {
+        report.agent.detail = probe.detail;
+        fail({ code: 'AGENT_NOT_ANSWERING', message: `no ssh-agent is answering at ${sock} (from ${paths.sh}): ${probe.detail}`, fix: login },
+          probe.why === 'symlink' || probe.why === 'foreign' ? 78 : 75);
+      } else {
+        report.agent.identities = probe.identities.map((id) => {
+          const { bits, label } = describeBlob(id.blob);
+          return { fingerprint: id.fingerprint, comment: id.comment, type: label, bits };
+        });
+        if (probe.identities.length === 0) {
+          fail({ code: 'NO_IDENTITIES', message: `the ssh-agent at ${sock} answers but holds no keys (after a reboot, or cleared at login)`, fix: login });
+        }
+      }
+    }
+  }
+
+  const loaded = new Set(report.agent.identities.map((id) => id.fingerprint));
+  for (const arg of opts.require) {
+    try {
+      const [key] = resolveRequired([arg], opts.home);
+      const isLoaded = loaded.has(key!.fingerprint);
+      report.required.push({ key: arg, fingerprint: key!.fingerprint, loaded: isLoaded });
+      if (!isLoaded && report.agent.answering && report.agent.identities.length > 0) {
+        fail({ code: 'KEY_NOT_LOADED', message: `${arg} (${key!.fingerprint}) is not loaded in the ssh-agent at ${report.agent.socket}`, fix: `log in as ${opts.user} and run: ${fixCommand(opts, [arg])}` });
+      }
+    } catch (error) {
+      if (!(error instanceof AgentkeepError)) throw error;
+      report.required.push({ key: arg, fingerprint: null, loaded: false });
+      fail({ code: 'KEY_FILE', message: error.message, fix: error.hint ?? '' }, 0);
+    }
+  }
+
+  const crontabPath = (name: string) => {
+    const found = which(name, opts.userPath);
+    return found
+      ? `${name} is ${found} on your PATH; put this line at the top of the crontab: PATH=${found.slice(0, found.lastIndexOf('/'))}:${opts.cronPath}`
+      : `install ${name === 'node' ? 'Node.js >= 20' : 'agentkeep (npm install -g agentkeep)'} and add its directory to the crontab's PATH= line`;
+  };
+  if (!report.cron.agentrun) {
+    fail({ code: 'AGENTRUN_NOT_ON_CRON_PATH', message: `agentrun is not on cron's PATH (${opts.cronPath}), so "agentrun ..." lines in the crontab fail with "not found"`, fix: crontabPath('agentrun') }, 0);
+  }
+  if (!report.cron.node) {
+    fail({ code: 'NODE_NOT_ON_CRON_PATH', message: `node is not on cron's PATH (${opts.cronPath}); agentrun starts with "#!/usr/bin/env node" and needs it`, fix: crontabPath('node') }, 0);
+  }
+  report.agentrunStatus = status;
+  report.healthy = problems.length === 0;
+  return report;
+}

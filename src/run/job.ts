@@ -1,0 +1,149 @@
+// Runs the job: spawn with the agent's environment, forward signals, enforce --timeout on the
+// whole process group, and turn what happened into an exit status.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { EXIT } from '../errors.js';
+
+/** Signals agentrun passes on to the job. */
+export const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
+
+export interface JobSpec {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** Own process group (and session), so that --timeout and forwarded signals reach grandchildren. */
+  newGroup: boolean;
+  timeoutMs?: number | undefined;
+  killAfterMs: number;
+  /** Receives the job's stdout/stderr; undefined passes the streams straight through. */
+  output?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+}
+
+/** How the job ended and the exit status agentrun reports for it. */
+export type JobResult =
+  | { kind: 'exited'; code: number; status: number }
+  | { kind: 'signaled'; signal: NodeJS.Signals; status: number }
+  | { kind: 'timedout'; status: number }
+  | { kind: 'not-run'; status: number; reason: string };
+
+/** The shell's convention: 128 + the signal's number. */
+export function signalStatus(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sendTo(pid: number, group: boolean, signal: NodeJS.Signals): void {
+  try {
+    process.kill(group ? -pid : pid, signal);
+  } catch { /* already gone */ }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** After the leader exits on timeout: wait for the rest of its group, KILL it when the grace ends. */
+async function reapGroup(pgid: number, killAt: number): Promise<void> {
+  while (groupAlive(pgid) && Date.now() < killAt) await sleep(50);
+  if (!groupAlive(pgid)) return;
+  sendTo(pgid, true, 'SIGKILL');
+  // Bounded: processes the init of a container never reaps stay zombies, yet count as members.
+  const until = Date.now() + 1000;
+  while (groupAlive(pgid) && Date.now() < until) await sleep(20);
+}
+
+function notRun(error: NodeJS.ErrnoException, command: string, env: NodeJS.ProcessEnv): JobResult {
+  if (error.code === 'ENOENT') {
+    const where = command.includes('/') ? '' : ` on PATH=${env.PATH ?? '(unset)'}`;
+    return { kind: 'not-run', status: EXIT.notFound, reason: `${command}: command not found${where}` };
+  }
+  const why = error.code === 'EACCES' ? 'permission denied (not executable, or a directory)' : `${error.code ?? error.message}`;
+  return { kind: 'not-run', status: EXIT.notExecutable, reason: `${command}: cannot execute: ${why}` };
+}
+
+/** Runs the job to its end (including the grace period after a timeout) and reports how it ended. */
+export function runJob(spec: JobSpec): Promise<JobResult> {
+  const [command, ...rest] = spec.argv as [string, ...string[]];
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let killAt = Infinity;
+    let timer: NodeJS.Timeout | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    // Handlers go in before the spawn: the job may be running (and someone may signal us)
+    // before spawn() returns, and a signal without a handler would kill us and orphan the job.
+    // JavaScript handlers run only after this synchronous block, when child.pid is known.
+    const forward = (signal: NodeJS.Signals) => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, signal); };
+    for (const signal of FORWARDED) process.on(signal, forward);
+    let child: ChildProcess;
+    try {
+      child = spawn(command, rest, {
+        env: spec.env,
+        stdio: ['inherit', spec.output ? 'pipe' : 'inherit', spec.output ? 'pipe' : 'inherit'],
+        detached: spec.newGroup,
+      });
+    } catch (error) {
+      for (const signal of FORWARDED) process.off(signal, forward);
+      resolve(notRun(error as NodeJS.ErrnoException, command, spec.env));
+      return;
+    }
+    const cleanup = () => {
+      for (const signal of FORWARDED) process.off(signal, forward);
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+    };
+    if (spec.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        if (child.pid === undefined) return;
+        timedOut = true;
+        killAt = Date.now() + spec.killAfterMs;
+        sendTo(child.pid, spec.newGroup, 'SIGTERM');
+        killTimer = setTimeout(() => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, 'SIGKILL'); }, spec.killAfterMs);
+      }, spec.timeoutMs);
+    }
+    let streamsOpen = spec.output ? 2 : 0;
+    let ended: JobResult | undefined;
+    const settle = () => {
+      if (!ended || streamsOpen > 0) return;
+      const result = ended;
+      ended = undefined;
+      streamsOpen = -1;
+      cleanup();
+      resolve(result);
+    };
+    if (spec.output) {
+      for (const name of ['stdout', 'stderr'] as const) {
+        const stream = child[name]!;
+        stream.on('data', (chunk: Buffer) => spec.output!(name, chunk));
+        stream.on('close', () => { streamsOpen--; settle(); });
+      }
+    }
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return; // errors after a successful spawn (e.g. a failed kill) change nothing
+      streamsOpen = 0;
+      ended = notRun(error, command, spec.env);
+      settle();
+    });
+    child.on('exit', (code, signal) => {
+      const pid = child.pid!;
+      const done = (): void => {
+        if (timedOut) ended = { kind: 'timedout', status: EXIT.timeout };
+        else if (signal) ended = { kind: 'signaled', signal, status: signalStatus(signal) };
+        else ended = { kind: 'exited', code: code ?? 0, status: code ?? 0 };
+        // A background process may keep the pipes open after the job itself has exited.
+        if (streamsOpen > 0) {
+          setTimeout(() => {
+            if (streamsOpen > 0) { child.stdout?.destroy(); child.stderr?.destroy(); streamsOpen = 0; settle(); }
+          }, 2000).unref();
+        }
+        settle();
+      };
+      if (timedOut && spec.newGroup) void reapGroup(pid, killAt).then(done);
+      else done();
+    });
+  });
+}

@@ -1,0 +1,34 @@
+// `--lock [NAME]`: one run at a time per name, via a lock under `<keydir>/run-locks/`. A held
+// lock fails at once (exit 75) unless --lock-wait allows waiting; a killed holder's lock is
+// taken over after a few seconds (the holder refreshes it while the job runs).
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { AgentkeepError } from '../errors.js';
+import { ensureKeydir } from '../envfile/store.js';
+import { tryLock } from '../lock/lock.js';
+
+/** The lock name used by a bare `--lock`: the command's name plus a digest of the whole command line. */
+export function defaultLockName(command: string[]): string {
+  const base = basename(command[0] ?? 'job').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[.]/, '_').slice(0, 60) || 'job';
+  const digest = createHash('sha256').update(command.join('\0')).digest('hex').slice(0, 12);
+  return `${base}-${digest}`;
+}
+
+/** Takes the run lock NAME, waiting up to `waitMs`; returns its release function. */
+export async function takeRunLock(keydir: string, uid: number, name: string, waitMs: number): Promise<() => Promise<void>> {
+  const dir = join(keydir, 'run-locks');
+  ensureKeydir(dir, uid);
+  const path = join(dir, name);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const held = await tryLock(path);
+    if (held) return held.release;
+    if (Date.now() >= deadline) {
+      const waited = waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1000)} s` : '';
+      throw new AgentkeepError('LOCK_HELD', `not started: the lock "${name}" is held by an earlier run that is still running (${path}.lock)${waited}`,
+        waitMs > 0 ? 'the earlier run is taking longer than usual; raise --lock-wait or check it with: ps -ef | grep agentrun'
+          : 'nothing to do if the earlier run is just long; to wait for it instead, add --lock-wait SECONDS');
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(10, deadline - Date.now()))));
+  }
+}

@@ -1,0 +1,72 @@
+// `--log FILE`: appends start/end lines and the job's output. Opened without following a
+// link, created 0600, and refused when someone else owns it or anyone may write to it.
+import { closeSync, constants, fstatSync, lstatSync, openSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AgentkeepError, isErrno } from '../errors.js';
+
+/** An open log file. */
+export interface RunLog {
+  path: string;
+  /** Appends a `TIMESTAMP agentrun[PID] text` line, starting a new line if output left one open. */
+  line(text: string): void;
+  /** Appends job output whole lines at a time, per stream, so stdout and stderr never split a line. */
+  output(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  close(): void;
+}
+
+/** Opens (or creates) the log for appending after checking who owns it. */
+export function openRunLog(file: string, uid: number, cwd = process.cwd()): RunLog {
+  const path = resolve(cwd, file);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (error) {
+    if (isErrno(error, 'ELOOP') && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new AgentkeepError('UNSAFE_PATH', `refusing to write the log ${path}: it is a symbolic link`, `point --log at the real file, or remove the link: rm '${path}'`);
+    }
+    if (isErrno(error)) {
+      throw new AgentkeepError('IO', `cannot open the log ${path}: ${error.code}`, error.code === 'ENOENT' ? `create its directory first: mkdir -p '${resolve(path, '..')}'` : undefined);
+    }
+    throw error;
+  }
+  const st = fstatSync(fd);
+  const refuse = (why: string, fix: string) => {
+    closeSync(fd);
+    return new AgentkeepError('UNSAFE_PATH', `refusing to write the log ${path}: ${why}`, fix);
+  };
+  if (!st.isFile()) throw refuse('it is not a regular file', 'point --log at a regular file');
+  if (st.uid !== uid) throw refuse(`it is owned by uid ${st.uid}, not by you (uid ${uid})`, 'use a log file of your own');
+  if ((st.mode & 0o002) !== 0) throw refuse(`mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')} lets anyone write to it`, `run: chmod o-w '${path}'`);
+  const write = (data: Buffer) => {
+    let off = 0;
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+  };
+  const pending = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+  const flush = () => {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (pending[stream].length > 0) write(Buffer.concat([pending[stream], Buffer.from('\n')]));
+      pending[stream] = Buffer.alloc(0);
+    }
+  };
+  return {
+    path,
+    line(text) {
+      flush();
+      write(Buffer.from(`${new Date().toISOString()} agentrun[${process.pid}] ${text}\n`));
+    },
+    output(stream, chunk) {
+      const data = pending[stream].length > 0 ? Buffer.concat([pending[stream], chunk]) : chunk;
+      const end = data.lastIndexOf(0x0a) + 1;
+      if (end > 0) write(data.subarray(0, end));
+      pending[stream] = Buffer.from(data.subarray(end));
+      // A job that never prints a newline must not grow the buffer without bound.
+      if (pending[stream].length > 64 * 1024) { write(pending[stream]); pending[stream] = Buffer.alloc(0); }
+    },
+    close() { flush(); closeSync(fd); },
+  };
+}
+
+/** A command line as it would be typed, for log lines. */
+export function showCommand(argv: string[]): string {
+  return argv.map((w) => (/^[A-Za-z0-9_./:@%+,=-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

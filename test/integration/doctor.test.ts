@@ -1,0 +1,139 @@
+// `agentkeep doctor --json` under a cron-like environment: each failure state agentrun refuses
+// is reported with its stable code and fix, the healthy state exits 0, and nothing is changed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { chmodSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { AGENTKEEP, AGENTRUN, HOST, Sandbox, alive, run, waitFor } from '../helpers/sandbox.js';
+import { cronEnv, setupAgent, sshAdd, sshAddWipe } from '../helpers/agentrun.js';
+import type { DoctorReport } from '../../src/doctor/inspect.js';
+
+describe('agentkeep doctor', () => {
+  let sb: Sandbox;
+  afterEach(() => sb?.cleanup());
+
+  /** A logged-in sandbox plus a bin dir holding `agentrun`, so cron's PATH can find it. */
+  function loggedIn(): { sock: string; pid: number; cronPath: string } {
+    sb = new Sandbox('ak-doctor-');
+    const key = sb.keygen('backup_ed25519');
+    sb.keygen('other_ed25519');
+    const agent = setupAgent(sb);
+    sshAdd(sb, agent.sock, key);
+    const bin = join(sb.dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(AGENTRUN, join(bin, 'agentrun'));
+    return { ...agent, cronPath: `${bin}:/usr/bin:/bin:${dirname(process.execPath)}` };
+  }
+
+  async function doctor(args: string[]): Promise<{ code: number | null; report: DoctorReport; stderr: string }> {
+    const before = sb.sandboxAgents().length;
+    const files = readdirSync(sb.keydir, { recursive: true }).sort();
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json', ...args], { env: cronEnv(sb) });
+    expect(sb.sandboxAgents().length).toBe(before);
+    expect(readdirSync(sb.keydir, { recursive: true }).sort()).toEqual(files);
+    return { code: r.code, report: JSON.parse(r.stdout) as DoctorReport, stderr: r.stderr };
+  }
+
+  const codes = (r: DoctorReport) => r.problems.map((p) => p.code);
+
+  it('when everything a cron job needs is in place then it reports healthy and exits 0', async () => {
+    const { sock, pid, cronPath } = loggedIn();
+    const { code, report } = await doctor(['--cron-path', cronPath, '--require', 'backup_ed25519']);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({
+      version: 1, healthy: true, agentrunStatus: 0, problems: [],
+      host: { name: HOST, source: 'uname' },
+      keydir: { path: sb.keydir, exists: true, type: 'dir', mode: '0700', ok: true },
+      agent: { socket: sock, pid, pidAlive: true, answering: true },
+      required: [{ key: 'backup_ed25519', loaded: true }],
+      cron: { path: cronPath, agentrun: join(sb.dir, 'bin/agentrun') },
+    });
+    expect(report.envFiles[0]).toMatchObject({ flavour: 'sh', path: sb.file('sh'), ok: true, mode: '0600' });
+    expect(report.agent.identities).toEqual([expect.objectContaining({ comment: 'backup_ed25519', type: 'ED25519', bits: 256 })]);
+  });
+
+  it('when the keys were wiped then NO_IDENTITIES, agentrun would exit 75', async () => {
+    const { sock, cronPath } = loggedIn();
+    sshAddWipe(sb, sock);
+    const { code, report } = await doctor(['--cron-path', cronPath]);
+    expect(code).toBe(1);
+    expect(codes(report)).toEqual(['NO_IDENTITIES']);
+    expect(report.agentrunStatus).toBe(75);
+    expect(report.problems[0]!.fix).toBe('log in as root and run: agentkeep KEY (the key your cron jobs use; agentrun --require KEY checks for it)');
+  });
+
+  it('when the agent is gone (after a reboot) then AGENT_NOT_ANSWERING with the socket and a dead pid', async () => {
+    const { pid, sock, cronPath } = loggedIn();
+    process.kill(pid, 'SIGKILL');
+    expect(await waitFor(() => !alive(pid))).toBe(true);
+    const { code, report } = await doctor(['--cron-path', cronPath, '--require', 'backup_ed25519']);
+    expect(code).toBe(1);
+    expect(codes(report)).toEqual(['AGENT_NOT_ANSWERING']);
+    expect(report.agent).toMatchObject({ socket: sock, pid, pidAlive: false, answering: false });
+    expect(report.problems[0]!.fix).toBe('log in as root and run: agentkeep backup_ed25519');
+    expect(report.agentrunStatus).toBe(75);
+  });
+
+  it('when the env file is missing then ENV_FILE_MISSING, and other hosts\' files are named', async () => {
+    const { cronPath } = loggedIn();
+    renameSync(sb.file('sh'), join(sb.keydir, 'backup1-sh'));
+    const { code, report } = await doctor(['--cron-path', cronPath]);
+    expect(code).toBe(1);
+    expect(codes(report)).toEqual(['ENV_FILE_MISSING']);
+    expect(report.otherHostEnvFiles).toEqual(['backup1-sh']);
+    expect(report.problems[0]!.fix).toContain('--host backup1');
+  });
+
+  it('when a required key is not loaded then KEY_NOT_LOADED names it', async () => {
+    const { cronPath } = loggedIn();
+    const { code, report } = await doctor(['--cron-path', cronPath, '--require', 'backup_ed25519', '--require', 'other_ed25519']);
+    expect(code).toBe(1);
+    expect(codes(report)).toEqual(['KEY_NOT_LOADED']);
+    expect(report.required.map((r) => [r.key, r.loaded])).toEqual([['backup_ed25519', true], ['other_ed25519', false]]);
+    expect(report.problems[0]!.fix).toBe('log in as root and run: agentkeep other_ed25519');
+  });
+
+  it('when the env file is world-writable then UNSAFE_PATH, agentrun would exit 78', async () => {
+    const { cronPath } = loggedIn();
+    chmodSync(sb.file('sh'), 0o666);
+    const { report } = await doctor(['--cron-path', cronPath]);
+    expect(codes(report)).toEqual(['UNSAFE_PATH']);
+    expect(report.agentrunStatus).toBe(78);
+    expect(report.problems[0]!.fix).toBe(`run: chmod 600 '${sb.file('sh')}'`);
+  });
+
+  it('when the key directory does not exist then KEYDIR_MISSING', async () => {
+    sb = new Sandbox('ak-doctor-');
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json'], { env: cronEnv(sb) });
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(r.code).toBe(1);
+    expect(codes(report)).toContain('KEYDIR_MISSING');
+  });
+
+  it('when agentrun is not on cron\'s default PATH then AGENTRUN_NOT_ON_CRON_PATH says which PATH line to add', async () => {
+    loggedIn();
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json'],
+      { env: { ...cronEnv(sb), PATH: `${join(sb.dir, 'bin')}:/usr/bin:/bin` } });
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(report.cron.path).toBe('/usr/bin:/bin');
+    expect(codes(report)).toContain('AGENTRUN_NOT_ON_CRON_PATH');
+    const problem = report.problems.find((p) => p.code === 'AGENTRUN_NOT_ON_CRON_PATH')!;
+    expect(problem.fix).toContain(`PATH=${join(sb.dir, 'bin')}:/usr/bin:/bin`);
+  });
+
+  it('when run without --json then it prints the problems with their fixes', async () => {
+    const { pid, cronPath } = loggedIn();
+    process.kill(pid, 'SIGKILL');
+    expect(await waitFor(() => !alive(pid))).toBe(true);
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--cron-path', cronPath], { env: cronEnv(sb) });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('1 problem (agentrun would exit 75 without running the job):');
+    expect(r.stdout).toContain('fix: log in as root and run: agentkeep KEY');
+  });
+
+  it('when given an unknown argument then exit 64', async () => {
+    sb = new Sandbox('ak-doctor-');
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--frob'], { env: cronEnv(sb) });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('unknown doctor argument "--frob"');
+  });
+});
