@@ -13,6 +13,8 @@ import { runJob, type JobResult } from '../run/job.js';
 import { Capture } from '../run/capture.js';
 import { reportError, type Io } from './run-cli.js';
 import { VERSION } from '../version.js';
+import { keyPath } from '../keys/resolve.js';
+import { terminalReporter } from './reporter.js';
 
 function makeRunContext(args: RunArgs, io: Io): Context {
   const uid = process.getuid?.() ?? 0;
@@ -33,8 +35,24 @@ function describeEnd(result: JobResult, args: RunArgs): string {
 /** Runs the job once preflight and the lock allow it; returns agentrun's exit status. */
 async function runWithAgent(args: RunArgs, io: Io, log: RunLog | undefined): Promise<number> {
   const ctx = makeRunContext(args, io);
+  if (args.ephemeral.length > 0) return runWithEphemeralAgent(ctx, args, io, log);
   const required = resolveRequired(args.require, ctx.home);
   const agent = await preflight(ctx, args, required);
+  return runLocked(ctx, args, io, log, { sock: agent.sock, pid: agent.pid });
+}
+
+/** `--ephemeral`: a private agent with just these keys, stopped on every way out. */
+async function runWithEphemeralAgent(ctx: Context, args: RunArgs, io: Io, log: RunLog | undefined): Promise<number> {
+  const { withEphemeralAgent, keyringPassphrases } = await import('../ephemeral/index.js');
+  const report = terminalReporter({ quiet: true, debug: false, color: false, write: io.stderr });
+  return withEphemeralAgent({
+    keys: args.ephemeral.map((k) => keyPath(k, ctx.home)), env: io.env, askpass: args.askpass,
+    passphrases: keyringPassphrases(io.env), report,
+  }, (agent) => runLocked(ctx, args, io, log, { sock: agent.sock, pid: agent.pid }));
+}
+
+/** Takes the --lock (if any) and runs the job with the given agent. */
+async function runLocked(ctx: Context, args: RunArgs, io: Io, log: RunLog | undefined, agent: { sock: string; pid: number | undefined }): Promise<number> {
   const release = args.lock === undefined ? undefined
     : await takeRunLock(ctx.paths.keydir, ctx.uid, args.lock === true ? defaultLockName(args.command) : args.lock, args.lockWaitMs);
   try {

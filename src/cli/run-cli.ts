@@ -1,5 +1,4 @@
 // The one seam where errors become messages and exit statuses, shared by both bins.
-import { CommanderError } from 'commander';
 import { AgentkeepError, asAgentkeepError, EXIT } from '../errors.js';
 
 /** The process-facing side of a CLI run, replaceable in tests. */
@@ -29,9 +28,11 @@ export function commanderMessage(name: string, text: string): string {
 
 /** Prints `NAME: message` and `hint: fix` for an error and returns its exit status. */
 export function reportError(name: string, error: unknown, io: Io, debug = false): number {
-  if (error instanceof CommanderError) {
+  // By code, not instanceof, so that agentrun (which does not use commander) never loads it.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('commander.')) {
     // commander already printed its message (usage errors) or the help/version text.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT.ok;
     return EXIT.usage;
   }
   const err = asAgentkeepError(error);

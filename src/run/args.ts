@@ -16,6 +16,10 @@ export interface RunArgs {
   killAfterMs: number;
   log?: string;
   quiet: boolean;
+  /** `--ephemeral KEY`: run with a private agent holding these keys instead of the long-lived one. */
+  ephemeral: string[];
+  /** `--askpass PROGRAM`, for --ephemeral keys without a usable stored passphrase. */
+  askpass?: string;
 }
 
 export type ParsedRun = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; args: RunArgs };
@@ -26,7 +30,7 @@ export const DEFAULT_KILL_AFTER_MS = 10_000;
 /** Lock names become file names in the key directory. */
 const LOCK_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@%+=:,-]{0,99}$/;
 
-const WITH_VALUE = new Set(['--require', '--dir', '--host', '--lock-wait', '--timeout', '--kill-after', '--log']);
+const WITH_VALUE = new Set(['--require', '--dir', '--host', '--lock-wait', '--timeout', '--kill-after', '--log', '--ephemeral', '--askpass']);
 
 function usage(message: string, hint = 'see: agentrun --help'): AgentkeepError {
   return new AgentkeepError('USAGE', message, hint);
@@ -53,7 +57,7 @@ export function formatDuration(ms: number): string {
 
 /** Parses agentrun's argv (without node and the script). */
 export function parseRunArgs(argv: string[]): ParsedRun {
-  const args: RunArgs = { command: [], require: [], absolute: false, lockWaitMs: 0, killAfterMs: DEFAULT_KILL_AFTER_MS, quiet: false };
+  const args: RunArgs = { command: [], require: [], absolute: false, lockWaitMs: 0, killAfterMs: DEFAULT_KILL_AFTER_MS, quiet: false, ephemeral: [] };
   let lockNameFromNextWord: string | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
@@ -79,6 +83,8 @@ export function parseRunArgs(argv: string[]): ParsedRun {
       case '--dir': args.dir = value!; break;
       case '--host': args.host = value!; break;
       case '--log': args.log = value!; break;
+      case '--ephemeral': args.ephemeral.push(value!); break;
+      case '--askpass': args.askpass = value!; break;
       case '--timeout': args.timeoutMs = durationMs('--timeout', value!); break;
       case '--kill-after': args.killAfterMs = durationMs('--kill-after', value!, true); break;
       case '--lock-wait': args.lockWaitMs = durationMs('--lock-wait', value!, true); break;
@@ -113,6 +119,8 @@ export function parseRunArgs(argv: string[]): ParsedRun {
     throw usage('no command to run', hint);
   }
   if (args.absolute && args.dir === undefined) throw usage('--absolute needs --dir', 'write: --dir /path/to/keydir --absolute');
+  if (args.askpass !== undefined && args.ephemeral.length === 0) throw usage('--askpass goes with --ephemeral', 'write: agentrun --ephemeral KEY --askpass PROGRAM COMMAND...');
+  if (args.ephemeral.length > 0 && args.require.length > 0) throw usage('--require does not apply with --ephemeral (the private agent holds exactly the --ephemeral keys)', 'drop --require');
   return { kind: 'run', args };
 }
 
@@ -136,6 +144,10 @@ Options:
   --timeout DURATION   stop the job after DURATION (90, 90s, 15m, 2h, 1h30m): TERM to its
                        process group, KILL after the grace period; exit 124
   --kill-after DURATION  grace period between TERM and KILL (default 10s)
+  --ephemeral KEY      run with a private ssh-agent holding KEY (repeatable), started for
+                       this job and stopped after it; the long-lived agent is not used.
+                       Passphrases come from the keyring (agentkeep passphrase set KEY)
+  --askpass PROGRAM    with --ephemeral: ask PROGRAM for passphrases the keyring lacks
   --log FILE           append start/end lines and the job's output to FILE
   -q, --quiet          print the job's output only if it fails (cron mails only failures)
   -h, --help           show this help

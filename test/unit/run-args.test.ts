@@ -29,8 +29,16 @@ describe('parseRunArgs', () => {
     const a = args(['--require', 'k1', '--require=k2', '--dir', '/d', '--absolute', '--host', 'h', '-q', '--log', 'x.log', '--timeout', '1h30m', 'rsync', '-a', 'src', 'dst']);
     expect(a).toEqual({
       command: ['rsync', '-a', 'src', 'dst'], require: ['k1', 'k2'], dir: '/d', absolute: true, host: 'h',
-      quiet: true, log: 'x.log', timeoutMs: 5_400_000, killAfterMs: DEFAULT_KILL_AFTER_MS, lockWaitMs: 0,
+      quiet: true, log: 'x.log', timeoutMs: 5_400_000, killAfterMs: DEFAULT_KILL_AFTER_MS, lockWaitMs: 0, ephemeral: [],
     });
+  });
+
+  it('when --ephemeral keys and --askpass are given then they are collected; --askpass alone or with --require is a usage error', () => {
+    expect(args(['--ephemeral', 'k1', '--ephemeral=k2', '--askpass', '/bin/ap', 'lbackup', 'x.conf'])).toMatchObject({
+      ephemeral: ['k1', 'k2'], askpass: '/bin/ap', command: ['lbackup', 'x.conf'],
+    });
+    expect(() => parseRunArgs(['--askpass', '/bin/ap', 'true'])).toThrow(/--askpass goes with --ephemeral/);
+    expect(() => parseRunArgs(['--ephemeral', 'k', '--require', 'k', 'true'])).toThrow(/--require does not apply with --ephemeral/);
   });
 
   it('when words after COMMAND look like agentrun options then they stay with the command', () => {
