@@ -1,8 +1,68 @@
-// `agentkeep hook` (in progress).
-import { EXIT } from '../errors.js';
-import type { Io } from './run-cli.js';
+// `agentkeep hook sh|csh|fish [options] [keys...]`: prints the line for the login file, naming
+// the installed hook by its absolute path.
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentkeepError, EXIT } from '../errors.js';
+import { quoteCsh, quoteFish, quoteSh } from '../envfile/render.js';
+import { reportError, type Io } from './run-cli.js';
 
-export async function hookCommand(_argv: string[], io: Io): Promise<number> {
-  io.stderr('agentkeep: hook is not built yet\n');
-  return EXIT.failure;
+type HookShell = 'sh' | 'csh' | 'fish';
+
+const USAGE = 'usage: agentkeep hook sh|csh|fish [agentkeep options] [keys...]\n';
+
+/** Where each shell's login line goes, for the hint on a terminal. */
+const LOGIN_FILES: Record<HookShell, string> = {
+  sh: '~/.profile, ~/.bash_profile or ~/.zprofile',
+  csh: '~/.login',
+  fish: '~/.config/fish/config.fish (inside: if status is-login ... end)',
+};
+
+/** The installed shell/ directory: next to dist/ in a package, next to src/ in a checkout. */
+export function shellDir(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (const candidate of [join(from, '..', 'shell'), join(from, '..', '..', 'shell')]) {
+    if (existsSync(join(candidate, 'agentkeep.sh'))) return realpathSync(candidate);
+  }
+  throw new AgentkeepError('IO', `cannot find the shell hooks (shell/agentkeep.sh) near ${from}`,
+    'reinstall agentkeep: npm install -g agentkeep');
+}
+
+/** The login-file line that sources the hook for `shell` and passes `args` to agentkeep. */
+export function hookLine(shell: HookShell, dir: string, args: string[]): string {
+  const words = args.length > 0 ? args : ['--quiet'];
+  switch (shell) {
+    case 'sh':
+      return `. ${quoteSh(join(dir, 'agentkeep.sh'))} && agentkeep_login ${words.map(quoteSh).join(' ')}`;
+    case 'csh':
+      return `source ${quoteCsh(join(dir, 'agentkeep.csh'))} ${words.map(quoteCsh).join(' ')}`;
+    case 'fish':
+      return `source ${quoteFish(join(dir, 'agentkeep.fish'))}; and agentkeep_login ${words.map(quoteFish).join(' ')}`;
+  }
+}
+
+function parseShell(word: string | undefined): HookShell {
+  if (word === 'sh' || word === 'csh' || word === 'fish') return word;
+  // The shell's own names map onto the three hooks.
+  if (word === 'bash' || word === 'zsh' || word === 'dash' || word === 'ksh') return 'sh';
+  if (word === 'tcsh') return 'csh';
+  throw new AgentkeepError('USAGE', word === undefined ? 'agentkeep hook needs a shell: sh, csh or fish'
+    : `Expected the shell to be one of sh, csh, fish (or bash, zsh, dash, ksh, tcsh), got ${JSON.stringify(word)}`,
+  'for example: agentkeep hook sh --quiet id_ed25519 >> ~/.profile');
+}
+
+/** Runs `agentkeep hook`; stdout gets exactly the line, a terminal also gets where it goes. */
+export async function hookCommand(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === '-h' || argv[0] === '--help') {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
+  try {
+    const shell = parseShell(argv[0]);
+    const line = hookLine(shell, shellDir(), argv.slice(1));
+    if (io.stderrIsTTY) io.stderr(`# add this line to ${LOGIN_FILES[shell]}:\n`);
+    io.stdout(`${line}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    return reportError('agentkeep', error, io);
+  }
 }

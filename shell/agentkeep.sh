@@ -1,0 +1,156 @@
+# shellcheck shell=sh
+# agentkeep login hook for POSIX shells (sh, dash, bash, zsh, ksh).
+#
+#   . /path/to/agentkeep/shell/agentkeep.sh && agentkeep_login --quiet id_ed25519
+#
+# agentkeep_login takes agentkeep's options and keys and leaves the shell exactly as
+#   eval "$(agentkeep --eval --quiet id_ed25519)"
+# would. When the agent named in ~/.keychain/HOST-sh is safe, answers, and already holds every
+# requested key, it does so in the shell alone, without starting Node. Anything else (other
+# options, --clear, a missing or unusual file, a silent agent, a key not loaded) runs
+# `agentkeep --eval` ($AGENTKEEP_BIN overrides where it is found) and evaluates its output.
+#
+# The env file is read as data, never sourced. Helper variables are named _agentkeep_* and
+# are unset before returning.
+
+# Runs the fast path's checks; on success exports the agent's variables and returns 0.
+_agentkeep_fast() {
+  _agentkeep_quiet=
+  _agentkeep_keys=0
+  for _agentkeep_arg in "$@"; do
+    case $_agentkeep_arg in
+      -q|--quiet) _agentkeep_quiet=1 ;;
+      -Q|--quick|--nocolor) ;;
+      # Any other option (--clear among them), or a word agentkeep reads as a subcommand.
+      -*|'') return 1 ;;
+      hook|doctor|passphrase) [ "$_agentkeep_keys" = 0 ] && return 1 ;;
+      *) _agentkeep_keys=$((_agentkeep_keys + 1)) ;;
+    esac
+  done
+  case ${HOME-} in /*) ;; *) return 1 ;; esac
+  command -v timeout >/dev/null 2>&1 && command -v ssh-add >/dev/null 2>&1 && command -v find >/dev/null 2>&1 || return 1
+
+  _agentkeep_host=$(uname -n 2>/dev/null) || return 1
+  case $_agentkeep_host in ''|.|..|*/*) return 1 ;; esac
+  _agentkeep_dir=$HOME/.keychain
+  _agentkeep_file=$_agentkeep_dir/$_agentkeep_host-sh
+  # Owner, type and no symlink for the key directory and the env file.
+  [ -d "$_agentkeep_dir" ] && [ ! -L "$_agentkeep_dir" ] && [ -O "$_agentkeep_dir" ] || return 1
+  [ -f "$_agentkeep_file" ] && [ ! -L "$_agentkeep_file" ] && [ -O "$_agentkeep_file" ] || return 1
+
+  # Exactly the lines agentkeep writes, with bare values; anything quoted goes to agentkeep.
+  _agentkeep_l1='' _agentkeep_l2='' _agentkeep_l3=''
+  {
+    IFS= read -r _agentkeep_l1
+    IFS= read -r _agentkeep_l2
+    IFS= read -r _agentkeep_l3
+  } <"$_agentkeep_file" || true
+  [ -z "$_agentkeep_l3" ] || return 1
+  case $_agentkeep_l1 in
+    'SSH_AUTH_SOCK='*'; export SSH_AUTH_SOCK;') ;;
+    *) return 1 ;;
+  esac
+  _agentkeep_sock=${_agentkeep_l1#SSH_AUTH_SOCK=}
+  _agentkeep_sock=${_agentkeep_sock%'; export SSH_AUTH_SOCK;'}
+  case $_agentkeep_sock in
+    /*[!A-Za-z0-9_./:@%+,=-]*|'') return 1 ;;
+    /*) ;;
+    *) return 1 ;;
+  esac
+  # Without a PID line agentkeep looks the agent's process up in /proc itself: leave it to it.
+  case $_agentkeep_l2 in
+    'SSH_AGENT_PID='*'; export SSH_AGENT_PID;') ;;
+    *) return 1 ;;
+  esac
+  _agentkeep_pid=${_agentkeep_l2#SSH_AGENT_PID=}
+  _agentkeep_pid=${_agentkeep_pid%'; export SSH_AGENT_PID;'}
+  case $_agentkeep_pid in
+    ''|0*|*[!0-9]*|???????????*) return 1 ;;
+  esac
+
+  # The PID must be a live ssh-agent of ours (real uid, as agentkeep checks), not a zombie.
+  [ -r "/proc/$$/status" ] && [ -r "/proc/$_agentkeep_pid/status" ] || return 1
+  _agentkeep_status "/proc/$$/status" || return 1
+  _agentkeep_myuid=$_agentkeep_uid
+  _agentkeep_status "/proc/$_agentkeep_pid/status" || return 1
+  [ "$_agentkeep_name" = ssh-agent ] && [ "$_agentkeep_uid" = "$_agentkeep_myuid" ] || return 1
+  case $_agentkeep_state in Z*|X*|'') return 1 ;; esac
+
+  # Neither the directory nor the file may be writable by group or others.
+  _agentkeep_open=$(find "$_agentkeep_dir" "$_agentkeep_file" -prune \( -perm -020 -o -perm -002 \) -print 2>/dev/null) || return 1
+  [ -z "$_agentkeep_open" ] || return 1
+
+  # The socket: a real socket (not a link) owned by us.
+  [ -S "$_agentkeep_sock" ] && [ ! -L "$_agentkeep_sock" ] && [ -O "$_agentkeep_sock" ] || return 1
+
+  # The agent must answer in time; SSH_AUTH_SOCK is set for this one command only.
+  _agentkeep_list=$(SSH_AUTH_SOCK=$_agentkeep_sock timeout 2 ssh-add -L 2>/dev/null)
+  case $? in
+    0) ;;
+    1) [ "$_agentkeep_keys" = 0 ] || return 1 ;; # answered: no identities
+    *) return 1 ;;
+  esac
+
+  # Every requested key's public blob must be among the agent's identities.
+  _agentkeep_nl='
+'
+  for _agentkeep_arg in "$@"; do
+    case $_agentkeep_arg in -*) continue ;; esac
+    case $_agentkeep_arg in
+      \~) return 1 ;;
+      \~/*) _agentkeep_key=$HOME/${_agentkeep_arg#\~/} ;;
+      /*) _agentkeep_key=$_agentkeep_arg ;;
+      */*) _agentkeep_key=$PWD/$_agentkeep_arg ;;
+      *) _agentkeep_key=$HOME/.ssh/$_agentkeep_arg ;;
+    esac
+    [ -f "$_agentkeep_key" ] && [ -f "$_agentkeep_key.pub" ] || return 1
+    _agentkeep_type='' _agentkeep_blob=''
+    IFS=' ' read -r _agentkeep_type _agentkeep_blob _agentkeep_l3 <"$_agentkeep_key.pub" || [ -n "$_agentkeep_blob" ] || return 1
+    case $_agentkeep_type$_agentkeep_blob in *[!A-Za-z0-9+/=@.-]*|'') return 1 ;; esac
+    [ -n "$_agentkeep_type" ] && [ -n "$_agentkeep_blob" ] || return 1
+    case "$_agentkeep_nl$_agentkeep_list$_agentkeep_nl" in
+      *"$_agentkeep_nl$_agentkeep_type $_agentkeep_blob "*|*"$_agentkeep_nl$_agentkeep_type $_agentkeep_blob$_agentkeep_nl"*) ;;
+      *) return 1 ;;
+    esac
+  done
+
+  [ -n "$_agentkeep_quiet" ] || printf ' * Found existing ssh-agent: %s\n' "$_agentkeep_pid" >&2
+  SSH_AUTH_SOCK=$_agentkeep_sock; export SSH_AUTH_SOCK
+  SSH_AGENT_PID=$_agentkeep_pid; export SSH_AGENT_PID
+  return 0
+}
+
+# Reads Name, State and the real Uid from a /proc/PID/status file.
+_agentkeep_status() {
+  _agentkeep_name='' _agentkeep_state='' _agentkeep_uid=''
+  # IFS: a space and a tab; "Uid:\t1000\t1000\t..." keeps only the real uid in _v.
+  while IFS=' 	' read -r _agentkeep_k _agentkeep_v _agentkeep_l3; do
+    case $_agentkeep_k in
+      Name:) _agentkeep_name=$_agentkeep_v ;;
+      State:) _agentkeep_state=$_agentkeep_v ;;
+      Uid:) _agentkeep_uid=$_agentkeep_v; break ;;
+    esac
+  done <"$1"
+  [ -n "$_agentkeep_uid" ]
+}
+
+# The login hook: the fast path when safe, else `agentkeep --eval "$@"` evaluated.
+agentkeep_login() {
+  # Called as an if condition, so that a user's `set -e` never ends the shell on a fallback.
+  if _agentkeep_fast "$@"; then set -- 0 "$@"; else set -- 1 "$@"; fi
+  unset _agentkeep_quiet _agentkeep_keys _agentkeep_arg _agentkeep_host _agentkeep_dir _agentkeep_file \
+    _agentkeep_l1 _agentkeep_l2 _agentkeep_l3 _agentkeep_sock _agentkeep_pid _agentkeep_myuid \
+    _agentkeep_name _agentkeep_state _agentkeep_uid _agentkeep_k _agentkeep_v _agentkeep_open \
+    _agentkeep_list _agentkeep_nl _agentkeep_key _agentkeep_type _agentkeep_blob
+  if [ "$1" = 0 ]; then
+    shift
+    return 0
+  fi
+  shift
+  # SHELL=/bin/sh: the sh flavour, whatever the login shell is. The status is kept in the
+  # positional parameters, the only variables a POSIX function has to itself.
+  if _agentkeep_out=$(SHELL=/bin/sh "${AGENTKEEP_BIN:-agentkeep}" --eval "$@"); then set -- 0; else set -- "$?"; fi
+  eval "$_agentkeep_out"
+  unset _agentkeep_out
+  return "$1"
+}

@@ -1,0 +1,105 @@
+// Runs the login hooks in real shells and reports what they left behind: status, the two agent
+// variables, the names of any other variables that appeared, and how often Node was started.
+import { chmodSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENTKEEP, run, SHELL_DIR, type Sandbox } from './sandbox.js';
+
+export type HookShell = 'dash' | 'bash' | 'zsh' | 'tcsh' | 'fish';
+
+/** What a shell looked like after the hook (or the reference eval) ran. */
+export interface ShellOutcome {
+  code: number | null;
+  status: string;
+  sock: string;
+  pid: string;
+  /** Variable names that exist after the call but not before it. */
+  newNames: string[];
+  stderr: string;
+}
+
+const UNSET = '<unset>';
+
+/** Words quoted for the shell's script text (every test argument is plain). */
+function words(args: string[]): string {
+  for (const a of args) if (!/^[A-Za-z0-9_./~-]+$/.test(a)) throw new Error(`test argument needs quoting: ${a}`);
+  return args.join(' ');
+}
+
+function script(shell: HookShell, mode: 'hook' | 'eval', args: string[], dir: string): string {
+  const a = words(args);
+  const before = join(dir, 'names.before');
+  const after = join(dir, 'names.after');
+  switch (shell) {
+    case 'dash': case 'bash': case 'zsh': {
+      const call = mode === 'hook' ? `agentkeep_login ${a}` : `eval "$("${process.execPath}" "${AGENTKEEP}" --eval ${a})"`;
+      return [
+        `. '${join(SHELL_DIR, 'agentkeep.sh')}'`,
+        `set > '${before}'`,
+        call,
+        `echo "status=$?"`,
+        `set > '${after}'`,
+        `echo "sock=\${SSH_AUTH_SOCK-${UNSET}}"`,
+        `echo "pid=\${SSH_AGENT_PID-${UNSET}}"`,
+      ].join('\n');
+    }
+    case 'tcsh': {
+      const call = mode === 'hook' ? `source '${join(SHELL_DIR, 'agentkeep.csh')}' ${a}`
+        : `eval "\`'${process.execPath}' '${AGENTKEEP}' --eval ${a}\`"`;
+      return [
+        `set > '${before}'`,
+        call,
+        'echo "status=$status"',
+        `set > '${after}'`,
+        `if ($?SSH_AUTH_SOCK) then\necho "sock=$SSH_AUTH_SOCK"\nelse\necho "sock=${UNSET}"\nendif`,
+        `if ($?SSH_AGENT_PID) then\necho "pid=$SSH_AGENT_PID"\nelse\necho "pid=${UNSET}"\nendif`,
+      ].join('\n');
+    }
+    case 'fish': {
+      const call = mode === 'hook' ? `agentkeep_login ${a}` : `'${process.execPath}' '${AGENTKEEP}' --eval ${a} | source`;
+      return [
+        `source '${join(SHELL_DIR, 'agentkeep.fish')}'`,
+        `set -n > '${before}'`,
+        call,
+        'echo "status=$status"',
+        `set -n > '${after}'`,
+        `if set -q SSH_AUTH_SOCK; echo "sock=$SSH_AUTH_SOCK"; else; echo "sock=${UNSET}"; end`,
+        `if set -q SSH_AGENT_PID; echo "pid=$SSH_AGENT_PID"; else; echo "pid=${UNSET}"; end`,
+      ].join('\n');
+    }
+  }
+}
+
+/** Variable names in `set` output (sh: NAME=..., tcsh: NAME<tab>..., fish: NAME). */
+function names(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|\t|$)/.exec(line);
+    if (m) out.add(m[1]!);
+  }
+  return out;
+}
+
+/** A stand-in for agentkeep that records each call, then runs the real built bin. */
+export function recordingBin(sb: Sandbox): { bin: string; calls: () => number } {
+  const bin = join(sb.dir, 'agentkeep-recorder');
+  const log = join(sb.dir, 'agentkeep-calls');
+  writeFileSync(bin, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${process.execPath}' '${AGENTKEEP}' "$@"\n`);
+  chmodSync(bin, 0o755);
+  return { bin, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0) };
+}
+
+/** Runs the hook (mode 'hook') or `eval "$(agentkeep --eval ...)"` (mode 'eval') in `shell`. */
+export async function runInShell(sb: Sandbox, shell: HookShell, mode: 'hook' | 'eval', args: string[], env: NodeJS.ProcessEnv = {}): Promise<ShellOutcome> {
+  const file = join(sb.dir, `probe.${shell}`);
+  writeFileSync(file, `${script(shell, mode, args, sb.dir)}\n`);
+  const shellName = shell === 'tcsh' ? '/bin/tcsh' : shell === 'fish' ? 'fish' : '/bin/sh';
+  const argv = shell === 'tcsh' ? ['-f', file] : shell === 'fish' ? ['--no-config', file] : [file];
+  const r = await run(shell, argv, { env: { ...sb.env, SHELL: shellName, ...env }, cwd: sb.home, timeoutMs: 20_000 });
+  const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(r.stdout)?.[1] ?? '';
+  const before = names(readFileSync(join(sb.dir, 'names.before'), 'utf8'));
+  const after = names(readFileSync(join(sb.dir, 'names.after'), 'utf8'));
+  return {
+    code: r.code, status: field('status'), sock: field('sock'), pid: field('pid'),
+    newNames: [...after].filter((n) => !before.has(n)).sort(), stderr: r.stderr,
+  };
+}

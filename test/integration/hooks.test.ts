@@ -1,0 +1,265 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { chmodSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { HOST, parseShEval, run, Sandbox, SHELL_DIR } from '../helpers/sandbox.js';
+import { recordingBin, runInShell, type HookShell, type ShellOutcome } from '../helpers/hook-shells.js';
+
+let sb: Sandbox;
+afterEach(() => sb.cleanup());
+
+const SH_FAMILY: HookShell[] = ['dash', 'bash', 'zsh'];
+const ALL_SHELLS: HookShell[] = [...SH_FAMILY, 'tcsh', 'fish'];
+
+/** A sandbox whose agent agentkeep started, with unencrypted keys k1 and k2, k1 loaded. */
+async function withAgent(): Promise<{ sock: string; pid: string }> {
+  sb = new Sandbox('ak-hooks-');
+  const started = await sb.agentkeep(['--eval', '--quiet']);
+  expect(started.code, started.stderr).toBe(0);
+  const env = parseShEval(started.stdout);
+  const sock = env.SSH_AUTH_SOCK!;
+  for (const name of ['k1', 'k2']) sb.keygen(name);
+  const added = spawnSync('ssh-add', [join(sb.home, '.ssh', 'k1')], { env: { ...sb.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+  expect(added.status, added.stderr).toBe(0);
+  return { sock, pid: env.SSH_AGENT_PID! };
+}
+
+function sshAddList(sock: string) {
+  return spawnSync('ssh-add', ['-l'], { env: { ...sb.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+}
+
+/** Runs the hook through the recorder, then the reference eval; both must leave the same variables. */
+async function hookVersusEval(shell: HookShell, args: string[]): Promise<{ hook: ShellOutcome; ref: ShellOutcome; calls: number }> {
+  const recorder = recordingBin(sb);
+  const hook = await runInShell(sb, shell, 'hook', args, { AGENTKEEP_BIN: recorder.bin });
+  const calls = recorder.calls();
+  const ref = await runInShell(sb, shell, 'eval', args);
+  expect(hook.code, hook.stderr).toBe(0);
+  expect(ref.code, ref.stderr).toBe(0);
+  expect({ sock: hook.sock, pid: hook.pid }, `${shell}: ${hook.stderr}`).toEqual({ sock: ref.sock, pid: ref.pid });
+  // Nothing but the agent's variables may appear in the user's shell.
+  expect(hook.newNames.filter((n) => !['SSH_AUTH_SOCK', 'SSH_AGENT_PID', 'status', '_'].includes(n)), shell).toEqual([]);
+  return { hook, ref, calls };
+}
+
+describe('the sh hook fast path (no Node)', () => {
+  for (const shell of SH_FAMILY) {
+    it(`when ${shell} sources the hook and the agent holds the key then it exports the agent without starting agentkeep`, async () => {
+      const agent = await withAgent();
+      const { hook, calls } = await hookVersusEval(shell, ['-q', 'k1']);
+      expect(hook.status).toBe('0');
+      expect(hook.sock).toBe(agent.sock);
+      expect(hook.pid).toBe(agent.pid);
+      expect(calls).toBe(0);
+    });
+  }
+
+  it('when no key is named and the agent answers with no identities then the fast path still exports it', async () => {
+    const agent = await withAgent();
+    expect(spawnSync('ssh-add', ['-D'], { env: { ...sb.env, SSH_AUTH_SOCK: agent.sock } }).status).toBe(0);
+    const { hook, calls } = await hookVersusEval('dash', ['--quiet', '--nocolor']);
+    expect(hook.status).toBe('0');
+    expect(hook.sock).toBe(agent.sock);
+    expect(calls).toBe(0);
+  });
+
+  it('when a key path with ~/ is loaded then the fast path finds it by its public blob', async () => {
+    await withAgent();
+    const { hook, calls } = await hookVersusEval('bash', ['-Q', '~/.ssh/k1']);
+    expect(hook.status).toBe('0');
+    expect(calls).toBe(0);
+  });
+});
+
+describe('the sh hook under a strict shell', () => {
+  for (const shell of SH_FAMILY) {
+    it(`when ${shell} runs with set -eu then neither path aborts the shell or trips on an unset variable`, async () => {
+      const agent = await withAgent();
+      const recorder = recordingBin(sb);
+      const script = `set -eu; . '${join(SHELL_DIR, 'agentkeep.sh')}'
+agentkeep_login -q k1; echo "fast=$SSH_AUTH_SOCK"
+if agentkeep_login -q --bogus 2>/dev/null; then echo slow=ok; else echo "slow=$?"; fi
+echo alive`;
+      const r = await run(shell, ['-c', script], { env: { ...sb.env, AGENTKEEP_BIN: recorder.bin } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`fast=${agent.sock}\nslow=64\nalive\n`);
+      expect(recorder.calls()).toBe(1);
+    });
+  }
+});
+
+describe('the sh hook slow path (agentkeep --eval)', () => {
+  for (const shell of SH_FAMILY) {
+    it(`when ${shell} sources the hook with no agent yet then agentkeep starts one and both ways export it`, async () => {
+      sb = new Sandbox('ak-hooks-');
+      const { hook, calls } = await hookVersusEval(shell, ['-q']);
+      expect(hook.status).toBe('0');
+      expect(calls).toBe(1);
+      expect(hook.sock).toBe(join(sb.keydir, `${HOST}-agent.sock`));
+      expect(sb.sandboxAgents()).toEqual([Number(hook.pid)]);
+    });
+  }
+
+  it('when the env file is writable by the group then the hook leaves it to agentkeep, which refuses like eval does', async () => {
+    await withAgent();
+    chmodSync(sb.file('sh'), 0o620);
+    const { hook, calls } = await hookVersusEval('dash', ['-q', 'k1']);
+    expect(calls).toBe(1);
+    expect(hook.status).toBe('78');
+    expect(hook.sock).toBe('<unset>');
+    expect(hook.stderr).toContain('lets group or others write');
+  });
+
+  it('when the key directory is writable by others then the hook takes the slow path', async () => {
+    await withAgent();
+    chmodSync(sb.keydir, 0o702);
+    const recorder = recordingBin(sb);
+    await runInShell(sb, 'dash', 'hook', ['-q', 'k1'], { AGENTKEEP_BIN: recorder.bin });
+    expect(recorder.calls()).toBe(1);
+  });
+
+  it('when the env file is a symlink then the hook takes the slow path and ends like eval', async () => {
+    await withAgent();
+    const real = join(sb.dir, 'elsewhere-sh');
+    renameSync(sb.file('sh'), real);
+    symlinkSync(real, sb.file('sh'));
+    const { hook, calls } = await hookVersusEval('bash', ['-q', 'k1']);
+    expect(calls).toBe(1);
+    expect(hook.status).toBe('78');
+    expect(hook.sock).toBe('<unset>');
+  });
+
+  it('when the env file has no PID line then agentkeep supplies the PID, as eval would', async () => {
+    const agent = await withAgent();
+    writeFileSync(sb.file('sh'), readFileSync(sb.file('sh'), 'utf8').split('\n')[0] + '\n', { mode: 0o600 });
+    const { hook, calls } = await hookVersusEval('zsh', ['-q']);
+    expect(calls).toBe(1);
+    expect(hook.status).toBe('0');
+    expect(hook.pid).toBe(agent.pid);
+  });
+
+  it('when the env file holds a quoted value then the shell never unquotes it and agentkeep decides', async () => {
+    const agent = await withAgent();
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK='${agent.sock}'; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${agent.pid}; export SSH_AGENT_PID;\n`, { mode: 0o600 });
+    const { hook, calls } = await hookVersusEval('dash', ['-q']);
+    expect(calls).toBe(1);
+    expect(hook.status).toBe('0');
+    expect(hook.sock).toBe(agent.sock);
+  });
+
+  it('when the agent was killed then the hook takes the slow path and agentkeep starts a new one', async () => {
+    const agent = await withAgent();
+    process.kill(Number(agent.pid), 'SIGKILL');
+    const { hook, calls } = await hookVersusEval('dash', ['-q']);
+    expect(calls).toBe(1);
+    expect(hook.status).toBe('0');
+    expect(hook.pid).not.toBe(agent.pid);
+  });
+
+  it('when a requested key is not loaded then the hook calls agentkeep', async () => {
+    await withAgent();
+    const { calls } = await hookVersusEval('dash', ['-q', 'k1', 'k2']);
+    expect(calls).toBe(1);
+  });
+
+  it('when --clear is given then the hook calls agentkeep, which empties the agent', async () => {
+    const agent = await withAgent();
+    const recorder = recordingBin(sb);
+    const hook = await runInShell(sb, 'dash', 'hook', ['-q', '--clear'], { AGENTKEEP_BIN: recorder.bin });
+    expect(hook.code, hook.stderr).toBe(0);
+    expect(recorder.calls()).toBe(1);
+    expect(hook.status).toBe('0');
+    expect(hook.sock).toBe(agent.sock);
+    expect(hook.pid).toBe(agent.pid);
+    expect(sshAddList(agent.sock).status).toBe(1); // "The agent has no identities."
+    expect(hook.newNames.filter((n) => !['SSH_AUTH_SOCK', 'SSH_AGENT_PID'].includes(n))).toEqual([]);
+  });
+
+  it('when an unknown option is given then the hook returns agentkeep\'s usage status and sets nothing', async () => {
+    await withAgent();
+    const { hook, calls } = await hookVersusEval('dash', ['--bogus']);
+    expect(calls).toBe(1);
+    expect(hook.status).toBe('64');
+    expect(hook.sock).toBe('<unset>');
+  });
+});
+
+describe('the csh and fish hooks', () => {
+  for (const shell of ['tcsh', 'fish'] as const) {
+    it(`when ${shell} sources its hook with no agent yet then it ends exactly like eval`, async () => {
+      sb = new Sandbox('ak-hooks-');
+      const { hook, calls } = await hookVersusEval(shell, ['-q']);
+      expect(hook.status).toBe('0');
+      expect(calls).toBe(1);
+      expect(sb.sandboxAgents()).toEqual([Number(hook.pid)]);
+    });
+
+    it(`when ${shell} sources its hook and the key is loaded then it ends exactly like eval`, async () => {
+      const agent = await withAgent();
+      const { hook } = await hookVersusEval(shell, ['-q', 'k1']);
+      expect(hook.status).toBe('0');
+      expect(hook.sock).toBe(agent.sock);
+      expect(hook.pid).toBe(agent.pid);
+    });
+
+    it(`when ${shell} passes an unsafe env file then it fails like eval and sets nothing`, async () => {
+      await withAgent();
+      chmodSync(sb.file('sh'), 0o666);
+      const { hook } = await hookVersusEval(shell, ['-q']);
+      expect(hook.status).not.toBe('0');
+      expect(hook.sock).toBe('<unset>');
+    });
+  }
+});
+
+describe('agentkeep hook', () => {
+  it('when the printed sh line is run in dash then the agent is reached through the hook', async () => {
+    sb = new Sandbox('ak-hooks-');
+    const printed = await sb.agentkeep(['hook', 'sh', '-q']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toBe(`. ${join(SHELL_DIR, 'agentkeep.sh')} && agentkeep_login -q\n`);
+    const env = { ...sb.env, PATH: `${join(sb.dir, 'bin')}:${sb.env.PATH}` };
+    // `agentkeep` on PATH, as after npm install -g.
+    const bin = recordingBin(sb);
+    spawnSync('mkdir', ['-p', join(sb.dir, 'bin')]);
+    spawnSync('ln', ['-s', bin.bin, join(sb.dir, 'bin', 'agentkeep')]);
+    const r = await run('dash', ['-c', `${printed.stdout.trim()} && ssh-add -l; echo "sock=$SSH_AUTH_SOCK"`], { env });
+    expect(r.stdout, r.stderr).toContain(`sock=${sb.keydir}/`);
+    expect(bin.calls()).toBe(1);
+  });
+
+  it('when the printed csh and fish lines are run then they export the agent', async () => {
+    sb = new Sandbox('ak-hooks-');
+    const bin = recordingBin(sb);
+    for (const [shell, flavour] of [['tcsh', 'csh'], ['fish', 'fish']] as const) {
+      const printed = await sb.agentkeep(['hook', flavour, '-q']);
+      expect(printed.code, printed.stderr).toBe(0);
+      const r = await run(shell, ['-c', `${printed.stdout.trim()}; echo "sock=$SSH_AUTH_SOCK"`], { env: { ...sb.env, AGENTKEEP_BIN: bin.bin } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, shell).toContain(`sock=${sb.keydir}/`);
+    }
+  });
+
+  it('when the shell is unknown then it exits 64 naming the choices', async () => {
+    sb = new Sandbox('ak-hooks-');
+    const r = await sb.agentkeep(['hook', 'powershell']);
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('sh, csh, fish');
+  });
+});
+
+describe('the hook files pass their shells\' checks', () => {
+  it('when shellcheck reads agentkeep.sh then it finds nothing', async () => {
+    const r = await run('shellcheck', [join(SHELL_DIR, 'agentkeep.sh')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    expect(r.code, r.stdout).toBe(0);
+  });
+
+  it('when tcsh and fish parse their hooks without running them then the syntax is valid', async () => {
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent' };
+    const csh = await run('tcsh', ['-f', '-n', join(SHELL_DIR, 'agentkeep.csh')], { env });
+    expect(csh.code, csh.stderr).toBe(0);
+    const fish = await run('fish', ['--no-config', '--no-execute', join(SHELL_DIR, 'agentkeep.fish')], { env });
+    expect(fish.code, fish.stderr).toBe(0);
+  });
+});

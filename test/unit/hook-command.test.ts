@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { hookCommand, hookLine, shellDir } from '../../src/cli/hook-command.js';
+import type { Io } from '../../src/cli/run-cli.js';
+import { SHELL_DIR } from '../helpers/sandbox.js';
+
+function io(argv: string[], stderrIsTTY = false) {
+  const out = { stdout: '', stderr: '' };
+  const value: Io = { argv, env: {}, stdout: (t) => { out.stdout += t; }, stderr: (t) => { out.stderr += t; }, stderrIsTTY };
+  return { io: value, out };
+}
+
+describe('hookLine', () => {
+  it('when a path or key has spaces or quotes then each shell gets it quoted its own way', () => {
+    const dir = "/opt/my tools/it's";
+    expect(hookLine('sh', dir, ['-q', 'my key'])).toBe(`. '/opt/my tools/it'\\''s/agentkeep.sh' && agentkeep_login -q 'my key'`);
+    expect(hookLine('csh', dir, ['-q', 'a!b'])).toBe(`source '/opt/my tools/it'\\''s/agentkeep.csh' -q 'a\\!b'`);
+    expect(hookLine('fish', dir, ['-q', "it's"])).toBe(`source '/opt/my tools/it\\'s/agentkeep.fish'; and agentkeep_login -q 'it\\'s'`);
+  });
+
+  it('when no options or keys are given then the line passes --quiet', () => {
+    expect(hookLine('sh', '/p', [])).toBe('. /p/agentkeep.sh && agentkeep_login --quiet');
+    expect(hookLine('csh', '/p', [])).toBe('source /p/agentkeep.csh --quiet');
+  });
+});
+
+describe('shellDir', () => {
+  it('when run from a checkout then it finds the repository shell/ directory', () => {
+    expect(shellDir()).toBe(SHELL_DIR);
+    expect(shellDir(join(SHELL_DIR, '..', 'dist'))).toBe(SHELL_DIR);
+  });
+
+  it('when no shell/ directory is near then it throws naming where it looked', () => {
+    expect(() => shellDir('/nonexistent/a/b')).toThrow(/cannot find the shell hooks.*\/nonexistent\/a\/b/);
+  });
+});
+
+describe('hookCommand', () => {
+  it('when asked for bash or tcsh then it prints the sh or csh line', async () => {
+    const bash = io(['bash', 'id_ed25519']);
+    expect(await hookCommand(bash.io.argv, bash.io)).toBe(0);
+    expect(bash.out.stdout).toBe(`. ${join(SHELL_DIR, 'agentkeep.sh')} && agentkeep_login id_ed25519\n`);
+    const tcsh = io(['tcsh']);
+    expect(await hookCommand(tcsh.io.argv, tcsh.io)).toBe(0);
+    expect(tcsh.out.stdout).toBe(`source ${join(SHELL_DIR, 'agentkeep.csh')} --quiet\n`);
+  });
+
+  it('when stderr is a terminal then it also says which login file the line belongs in, on stderr only', async () => {
+    const fish = io(['fish'], true);
+    expect(await hookCommand(fish.io.argv, fish.io)).toBe(0);
+    expect(fish.out.stderr).toContain('config.fish');
+    expect(fish.out.stdout.split('\n')).toHaveLength(2);
+  });
+
+  it('when the shell is missing then it exits 64 with a hint', async () => {
+    const none = io([]);
+    expect(await hookCommand(none.io.argv, none.io)).toBe(64);
+    expect(none.out.stderr).toContain('needs a shell');
+    expect(none.out.stderr).toContain('hint: ');
+    expect(none.out.stdout).toBe('');
+  });
+
+  it('when asked for help then it prints the usage and exits 0', async () => {
+    const help = io(['--help']);
+    expect(await hookCommand(help.io.argv, help.io)).toBe(0);
+    expect(help.out.stdout).toContain('usage: agentkeep hook sh|csh|fish');
+  });
+});
