@@ -9,8 +9,8 @@
 //                          V8's code cache for that file, made here by running the bin once.
 //                          Node rejects it by itself when its V8 version or flags differ, and
 //                          then simply compiles the source.
-//   dist/NAME.cjs          the loader: compiles the bundle with that cache and runs it.
-//   dist/NAME.mjs          the package.json bin: a two-line ESM shim that requires NAME.cjs.
+//   dist/NAME.cjs          the package.json bin, a CommonJS loader: compiles the bundle with
+//                          that cache and runs it.
 //
 // The cache is only ever read at run time, from the installed dist/ directory: whoever can
 // write it can already rewrite the JavaScript next to it.
@@ -43,10 +43,6 @@ const bundle = { exports: {} };
 script.runInThisContext()(bundle.exports, require, bundle, file, __dirname);
 `;
 
-const shim = (name) => `#!/usr/bin/env node
-import { createRequire } from 'node:module';
-createRequire(import.meta.url)('./${name}.cjs');
-`;
 
 // Build into a fresh directory and swap it in, so that a test run or a shell using dist/
 // never sees a half-written bundle.
@@ -73,8 +69,7 @@ await build({
 });
 for (const name of Object.keys(BINS)) {
   writeFileSync(`${staging}/${name}.cjs`, loader(name), { mode: 0o755 });
-  writeFileSync(`${staging}/${name}.mjs`, shim(name), { mode: 0o755 });
-  chmodSync(`${staging}/${name}.mjs`, 0o755);
+  chmodSync(`${staging}/${name}.cjs`, 0o755);
   // One run that touches the start-up path (option parsing, paths, the env-file read) in an
   // empty HOME: it finds no agent, starts nothing, and leaves the code cache behind.
   const home = mkdtempSync(join(tmpdir(), 'ak-build-'));

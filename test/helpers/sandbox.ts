@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const AGENTKEEP = join(ROOT, 'dist/agentkeep.mjs');
-export const AGENTRUN = join(ROOT, 'dist/agentrun.mjs');
+export const AGENTKEEP = join(ROOT, 'dist/agentkeep.cjs');
+export const AGENTRUN = join(ROOT, 'dist/agentrun.cjs');
 export const SHELL_DIR = join(ROOT, 'shell');
 export const HOST = hostname();
 
