@@ -1,8 +1,8 @@
 // Where agentkeep keeps its files: the key directory, the env files, the lock and the socket.
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AgentkeepError } from './errors.js';
+import { nodeCrypto } from './lazy-crypto.js';
 
 /** Longest Unix socket path that binds on every platform (sun_path is 104 on BSD/macOS). */
 export const MAX_SOCKET_PATH = 103;
@@ -66,7 +66,7 @@ export function resolvePaths(opts: PathOptions): Paths {
   let socketNote: string | undefined;
   if (opts.socket === undefined && Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
     // Deterministic, so that every later call (login or cron) computes the same fallback.
-    const digest = createHash('sha256').update(`${keydir}\0${host}`).digest('hex').slice(0, 16);
+    const digest = nodeCrypto().createHash('sha256').update(`${keydir}\0${host}`).digest('hex').slice(0, 16);
     socketNote = `${socket} is longer than ${MAX_SOCKET_PATH} bytes; using a short socket path instead`;
     socket = join(shortSocketDir(opts.uid), `${digest}.sock`);
   }

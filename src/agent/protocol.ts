@@ -1,7 +1,7 @@
 // A tiny ssh-agent protocol client over node:net (draft-miller-ssh-agent), with one deadline
 // covering connect and reply, so that a socket that accepts and never answers cannot hang us.
 import { createConnection } from 'node:net';
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lazy-crypto.js';
 
 const SSH_AGENT_FAILURE = 5;
 const SSH_AGENT_SUCCESS = 6;
@@ -14,11 +14,17 @@ const MAX_REPLY = 256 * 1024;
 /** Default deadline for one request; a healthy agent answers in well under a millisecond. */
 export const AGENT_TIMEOUT_MS = 2000;
 
-/** One identity the agent holds. */
+/** One identity the agent holds; the fingerprint is computed on first use. */
 export interface Identity {
-  blob: Buffer;
-  comment: string;
-  fingerprint: string;
+  readonly blob: Buffer;
+  readonly comment: string;
+  readonly fingerprint: string;
+}
+
+/** An Identity whose fingerprint is hashed only when something asks for it. */
+export function identityOf(blob: Buffer, comment: string): Identity {
+  let fingerprint: string | undefined;
+  return { blob, comment, get fingerprint() { return fingerprint ??= fingerprintOf(blob); } };
 }
 
 export type AgentErrorKind = 'missing' | 'refused' | 'denied' | 'timeout' | 'closed' | 'protocol' | 'failure' | 'other';
@@ -33,7 +39,7 @@ export class AgentRequestError extends Error {
 
 /** SHA256 fingerprint of a public key blob, in OpenSSH's `SHA256:...` form. */
 export function fingerprintOf(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return `SHA256:${nodeCrypto().createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 function frame(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
@@ -105,7 +111,7 @@ export function parseIdentities(body: Buffer): Identity[] {
   for (let i = 0; i < count; i++) {
     const blob = Buffer.from(take());
     const comment = take().toString('utf8');
-    ids.push({ blob, comment, fingerprint: fingerprintOf(blob) });
+    ids.push(identityOf(blob, comment));
   }
   return ids;
 }

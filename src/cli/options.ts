@@ -11,18 +11,6 @@ export function wholeNumber(what: string, min = 0): (value: string) => number {
   };
 }
 
-/** A duration such as `90`, `90s`, `15m`, `2h` or `1h30m`, in milliseconds. */
-export function parseDuration(value: string): number {
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(value);
-  if (value === '' || !match || match.slice(1).every((part) => part === undefined)) {
-    throw new InvalidArgumentError(`Expected a duration such as 90, 90s, 15m, 2h or 1h30m, got ${JSON.stringify(value)}.`);
-  }
-  const [h = '0', m = '0', s = '0'] = match.slice(1).map((part) => part ?? '0');
-  const ms = ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
-  if (ms <= 0) throw new InvalidArgumentError(`Expected a duration longer than zero, got ${JSON.stringify(value)}.`);
-  return ms;
-}
-
 /** One of a fixed set of words. */
 export function oneOf<T extends string>(what: string, words: readonly T[]): (value: string) => T {
   return (value) => {

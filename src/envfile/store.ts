@@ -2,8 +2,8 @@
 // symlink checks first, then temporary file + fsync + rename, never following a link.
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { AgentkeepError, isErrno } from '../errors.js';
+import { nodeCrypto } from '../lazy-crypto.js';
 import type { Paths } from '../paths.js';
 import { renderEnv, type AgentEnv, type EnvFlavour } from './render.js';
 
@@ -100,7 +100,7 @@ function checkReplaceable(path: string, uid: number): void {
 export function writeFileAtomic(path: string, content: string, uid: number): void {
   checkReplaceable(path, uid);
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     try {

@@ -1,21 +1,10 @@
 // Runs a body with a private agent that holds the given keys, and stops that agent and removes
 // its directory on every way out: return, throw, and SIGTERM/SIGINT/SIGHUP/SIGQUIT.
-import type { Reporter } from '../context.js';
 import { killEphemeralAgentsSync, startEphemeralAgent, stopEphemeralAgent, type EphemeralAgent } from './agent.js';
-import { loadKeysNonInteractive, type PassphraseSource } from './load.js';
+import { loadKeysNonInteractive, type LoadOptions } from './load.js';
 
-export interface EphemeralOptions {
-  /** Private key files (already resolved to paths). */
-  keys: string[];
-  /** Environment for ssh-agent/ssh-add and the keyring (D-Bus session). */
-  env: NodeJS.ProcessEnv;
-  /** Stored passphrases, e.g. keyringPassphrases(env); omitted: only `askpass` (or unencrypted keys). */
-  passphrases?: PassphraseSource | undefined;
-  /** `--askpass PROGRAM`, for keys without a usable stored passphrase. */
-  askpass?: string | undefined;
-  lifetimeSec?: number | undefined;
-  confirm?: boolean | undefined;
-  report?: Reporter | undefined;
+/** What to load into the private agent (as loadKeysNonInteractive), and where to put it. */
+export interface EphemeralOptions extends LoadOptions {
   /** Parent of the agent's private directory (default $TMPDIR or /tmp). */
   baseDir?: string | undefined;
 }

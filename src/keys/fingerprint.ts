@@ -6,9 +6,15 @@ import { isErrno } from '../errors.js';
 
 /** A key's public identity, and where it was learned. */
 export interface PublicKey {
-  blob: Buffer;
-  fingerprint: string;
-  source: 'pub' | 'private';
+  readonly blob: Buffer;
+  readonly fingerprint: string;
+  readonly source: 'pub' | 'private';
+}
+
+/** A PublicKey whose fingerprint is hashed only when something asks for it. */
+function publicKey(blob: Buffer, source: PublicKey['source']): PublicKey {
+  let fingerprint: string | undefined;
+  return { blob, source, get fingerprint() { return fingerprint ??= fingerprintOf(blob); } };
 }
 
 /** The blob in a `type base64 [comment]` public key line, or undefined. */
@@ -60,10 +66,10 @@ function readIfExists(path: string): string | undefined {
 export function publicKeyOf(path: string): PublicKey | undefined {
   const pub = readIfExists(`${path}.pub`);
   const fromPub = pub === undefined ? undefined : blobFromPublicLine(pub);
-  if (fromPub) return { blob: fromPub, fingerprint: fingerprintOf(fromPub), source: 'pub' };
+  if (fromPub) return publicKey(fromPub, 'pub');
   const priv = readIfExists(path);
   const fromPriv = priv === undefined ? undefined : blobFromOpensshPrivate(priv);
-  if (fromPriv) return { blob: fromPriv, fingerprint: fingerprintOf(fromPriv), source: 'private' };
+  if (fromPriv) return publicKey(fromPriv, 'private');
   return undefined;
 }
 
@@ -108,8 +114,8 @@ export function inspectKeyFile(path: string, uid: number): KeyFileState {
   const state: KeyFileState = { path, status: 'ok', mode };
   const encrypted = isEncrypted(priv);
   if (encrypted !== undefined) state.encrypted = encrypted;
-  if (fromPriv) state.publicKey = { blob: fromPriv, fingerprint: fingerprintOf(fromPriv), source: 'private' };
-  else if (fromPub) state.publicKey = { blob: fromPub, fingerprint: fingerprintOf(fromPub), source: 'pub' };
+  if (fromPriv) state.publicKey = publicKey(fromPriv, 'private');
+  else if (fromPub) state.publicKey = publicKey(fromPub, 'pub');
   if (fromPriv && fromPub && !fromPriv.equals(fromPub)) {
     state.pubMismatch = { pubFingerprint: fingerprintOf(fromPub), privateFingerprint: fingerprintOf(fromPriv) };
   }

@@ -8,16 +8,16 @@ import type { Agent } from '../agent/discover.js';
 import type { AgentkeepOptions } from '../cli/agentkeep-program.js';
 import { removeAllIdentities, removeIdentity, requestIdentities, type Identity } from '../agent/protocol.js';
 import { acquireLock } from '../lock/lock.js';
-import { inspectKeyFile, publicKeyOf } from './fingerprint.js';
+import { inspectKeyFile, publicKeyOf, type PublicKey } from './fingerprint.js';
 import { resolveKeyArgs, type RequestedKey } from './resolve.js';
 import { ASKPASS_TRIES, choosePrompt } from './prompt.js';
 
 /** How long a login waits for another one that may be waiting for a human to type. */
 export const KEY_LOCKWAIT_S = 120;
 
-/** A requested key that exists and that ssh-add would accept; `fingerprint` when learnable. */
+/** A requested key that exists and that ssh-add would accept; `publicKey` when learnable. */
 interface UsableKey extends RequestedKey {
-  fingerprint: string | undefined;
+  publicKey: PublicKey | undefined;
   /** False only when the file's format says it has no passphrase. */
   needsPassphrase: boolean;
 }
@@ -56,14 +56,15 @@ function usableKeys(ctx: Context, keys: RequestedKey[], ignoreMissing: boolean):
     if (!st.publicKey) {
       ctx.report.warn(`Cannot tell whether ${key.path} is loaded: it has no ${key.path}.pub and is not in OpenSSH format; treating it as not loaded. Fix: ssh-keygen -y -f '${key.path}' > '${key.path}.pub'`);
     }
-    usable.push({ ...key, fingerprint: st.publicKey?.fingerprint, needsPassphrase: st.encrypted !== false });
+    usable.push({ ...key, publicKey: st.publicKey, needsPassphrase: st.encrypted !== false });
   }
   return { usable, problems };
 }
 
 function notLoaded(keys: UsableKey[], ids: Identity[]): UsableKey[] {
-  const loaded = new Set(ids.map((id) => id.fingerprint));
-  return keys.filter((k) => k.fingerprint === undefined || !loaded.has(k.fingerprint));
+  // Blobs, not fingerprints: equal keys have equal blobs, and no hashing is needed.
+  const loaded = new Set(ids.map((id) => id.blob.toString('base64')));
+  return keys.filter((k) => k.publicKey === undefined || !loaded.has(k.publicKey.blob.toString('base64')));
 }
 
 async function clearAgent(ctx: Context, agent: Agent): Promise<void> {
@@ -82,7 +83,7 @@ function reportKnown(ctx: Context, keys: UsableKey[]): void {
 
 /** `--keyring`: loads what it can with stored passphrases (fd 3); returns the agent's identities after. */
 async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[], opts: AgentkeepOptions): Promise<Identity[]> {
-  const wanted = missing.filter((k) => k.needsPassphrase && k.fingerprint !== undefined);
+  const wanted = missing.filter((k) => k.needsPassphrase && k.publicKey !== undefined);
   if (wanted.length > 0) {
     const { keyringPassphrases, loadKeysNonInteractive } = await import('../ephemeral/load.js');
     try {
@@ -168,7 +169,7 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: AgentkeepOpti
         lifetimeSec: opts.timeout === undefined ? undefined : opts.timeout * 60,
       });
       const after = await requestIdentities(agent.sock);
-      const failed = notLoaded(toAdd, after).filter((k) => k.fingerprint !== undefined || result.code !== 0);
+      const failed = notLoaded(toAdd, after).filter((k) => k.publicKey !== undefined || result.code !== 0);
       if (failed.length > 0) {
         const why = result.signal ? `ssh-add was killed (${result.signal})` : 'wrong passphrase, or none given';
         throw new AgentkeepError('KEY_ADD', `could not load ${failed.map((k) => k.path).join(', ')}: ${why}`,
@@ -188,7 +189,7 @@ export async function removeNamedKeys(ctx: Context, agent: Agent, opts: Agentkee
   const { usable, problems } = usableKeysForRemoval(ctx, requested);
   const loaded = new Map(agent.identities.map((id) => [id.fingerprint, id]));
   for (const key of usable) {
-    const id = loaded.get(key.fingerprint!);
+    const id = loaded.get(key.publicKey!.fingerprint);
     if (!id) {
       ctx.report.warn(`ssh key ${key.path} is not loaded; nothing to remove`);
       continue;
@@ -213,7 +214,7 @@ function usableKeysForRemoval(ctx: Context, keys: RequestedKey[]): { usable: Usa
       ctx.report.warn(`Cannot learn the public key of ${key.path}. Fix: ssh-keygen -y -f '${key.path}' > '${key.path}.pub'`);
       problems++;
     } else {
-      usable.push({ ...key, fingerprint: pub.fingerprint, needsPassphrase: true });
+      usable.push({ ...key, publicKey: pub, needsPassphrase: true });
     }
   }
   return { usable, problems };

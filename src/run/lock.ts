@@ -1,7 +1,7 @@
 // `--lock [NAME]`: one run at a time per name, via a lock under `<keydir>/run-locks/`. A held
 // lock fails at once (exit 75) unless --lock-wait allows waiting; a killed holder's lock is
 // taken over after a few seconds (the holder refreshes it while the job runs).
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lazy-crypto.js';
 import { basename, join } from 'node:path';
 import { AgentkeepError } from '../errors.js';
 import { ensureKeydir } from '../envfile/store.js';
@@ -10,7 +10,7 @@ import { tryLock } from '../lock/lock.js';
 /** The lock name used by a bare `--lock`: the command's name plus a digest of the whole command line. */
 export function defaultLockName(command: string[]): string {
   const base = basename(command[0] ?? 'job').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[.]/, '_').slice(0, 60) || 'job';
-  const digest = createHash('sha256').update(command.join('\0')).digest('hex').slice(0, 12);
+  const digest = nodeCrypto().createHash('sha256').update(command.join('\0')).digest('hex').slice(0, 12);
   return `${base}-${digest}`;
 }
 

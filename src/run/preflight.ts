@@ -88,6 +88,7 @@ export async function preflight(ctx: Context, where: WhereOptions, required: Req
   if (agent.identities.length === 0) {
     throw new AgentkeepError('NO_IDENTITIES', `the ssh-agent at ${agent.sock} answers but holds no keys (after a reboot, or cleared at login)`, fix);
   }
+  if (required.length === 0) return agent;
   const loaded = new Set(agent.identities.map((id) => id.fingerprint));
   const missing = required.filter((r) => !loaded.has(r.fingerprint));
   if (missing.length > 0) {

@@ -16,6 +16,18 @@ function freezingAgentDir(): string {
   return bin;
 }
 
+/** Starts an agentkeep that takes the lock and then freezes in a stand-in ssh-agent; both tracked. */
+async function startFrozenHolder(): Promise<number> {
+  const freezePid = join(sb.dir, 'freeze.pid');
+  const holder = spawn(process.execPath, [AGENTKEEP, '--eval'], {
+    env: { ...sb.env, PATH: `${freezingAgentDir()}:${sb.env.PATH}`, FREEZE_PIDFILE: freezePid }, stdio: 'ignore',
+  });
+  sb.track(holder.pid!);
+  expect(await waitFor(() => existsSync(freezePid), 10_000)).toBe(true);
+  sb.track(Number(readFileSync(freezePid, 'utf8')));
+  return holder.pid!;
+}
+
 describe('many callers at once', () => {
   it('when 50 agentkeep --eval start at once with no agent then exactly one agent exists and all print the same socket', async () => {
     sb = new Sandbox();
@@ -31,18 +43,12 @@ describe('many callers at once', () => {
 
   it('when the lock holder is SIGKILLed then the waiting callers proceed within seconds and one agent results', async () => {
     sb = new Sandbox();
-    const freezePid = join(sb.dir, 'freeze.pid');
-    const holder = spawn(process.execPath, [AGENTKEEP, '--eval'], {
-      env: { ...sb.env, PATH: `${freezingAgentDir()}:${sb.env.PATH}`, FREEZE_PIDFILE: freezePid }, stdio: 'ignore',
-    });
-    sb.track(holder.pid!);
-    expect(await waitFor(() => existsSync(freezePid), 10_000)).toBe(true);
-    sb.track(Number(readFileSync(freezePid, 'utf8')));
+    const holder = await startFrozenHolder();
     expect(existsSync(join(sb.keydir, `${HOST}-lock.lock`))).toBe(true);
 
     const waiters = Array.from({ length: 5 }, () => sb.agentkeep(['--eval', '--lockwait', '20'], { timeoutMs: 40_000 }));
     await new Promise((r) => setTimeout(r, 500));
-    process.kill(holder.pid!, 'SIGKILL');
+    process.kill(holder, 'SIGKILL');
     const killedAt = Date.now();
     const results = await Promise.all(waiters);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
@@ -55,20 +61,14 @@ describe('many callers at once', () => {
 
   it('when the holder is alive then a waiter never steals the lock and --lockwait ends in an error (75)', async () => {
     sb = new Sandbox();
-    const freezePid = join(sb.dir, 'freeze.pid');
-    const holder = spawn(process.execPath, [AGENTKEEP, '--eval'], {
-      env: { ...sb.env, PATH: `${freezingAgentDir()}:${sb.env.PATH}`, FREEZE_PIDFILE: freezePid }, stdio: 'ignore',
-    });
-    sb.track(holder.pid!);
-    expect(await waitFor(() => existsSync(freezePid), 10_000)).toBe(true);
-    sb.track(Number(readFileSync(freezePid, 'utf8')));
+    const holder = await startFrozenHolder();
 
     // Wait past the stale threshold: a live holder keeps refreshing the lock, so it is never stale.
     const r = await sb.agentkeep(['--eval', '--lockwait', '6']);
     expect(r.code).toBe(75);
     expect(r.stdout).toBe('false;\n');
     expect(r.stderr).toMatch(/gave up after 6\.0 s waiting for the lock/);
-    expect(alive(holder.pid!)).toBe(true);
+    expect(alive(holder)).toBe(true);
     expect(sb.sandboxAgents()).toEqual([]);
   });
 });
