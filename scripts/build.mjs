@@ -74,7 +74,7 @@ for (const name of Object.keys(BINS)) {
   // empty HOME: it finds no agent, starts nothing, and leaves the code cache behind.
   const home = mkdtempSync(join(tmpdir(), 'ak-build-'));
   try {
-    spawnSync(process.execPath, [`${staging}/${name}.cjs`, ...(name === 'agentkeep' ? ['--query'] : ['--require', 'x', 'true'])], {
+    spawnSync(process.execPath, [`${staging}/${name}.cjs`, ...(name === 'agentkeep' ? ['--query'] : ['true'])], {
       env: { HOME: home, PATH: '/nonexistent', AGENTKEEP_BUILD_V8CACHE: `${staging}/${name}.bundle.cjs` },
       stdio: 'ignore', timeout: 20_000,
     });

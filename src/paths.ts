@@ -61,6 +61,10 @@ export function resolveKeydir(opts: PathOptions): string {
 export function resolvePaths(opts: PathOptions): Paths {
   const keydir = resolveKeydir(opts);
   const host = resolveHost(opts.host);
+  if (opts.socket !== undefined && (!opts.socket.startsWith('/') || Buffer.byteLength(opts.socket) > MAX_SOCKET_PATH)) {
+    throw new AgentkeepError('USAGE', `--ssh-agent-socket must be an absolute path of at most ${MAX_SOCKET_PATH} bytes, got ${JSON.stringify(opts.socket)}`,
+      'pass a short absolute path, e.g. --ssh-agent-socket "$XDG_RUNTIME_DIR/agent.sock"');
+  }
   const file = (suffix: string) => join(keydir, `${host}-${suffix}`);
   let socket = opts.socket ?? file('agent.sock');
   let socketNote: string | undefined;

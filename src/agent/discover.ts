@@ -5,10 +5,10 @@ import { dirname } from 'node:path';
 import { AgentkeepError } from '../errors.js';
 import type { Context } from '../context.js';
 import { parseShEnv } from '../envfile/parse.js';
-import { ensureKeydir, readEnvFileText, writeEnvFiles } from '../envfile/store.js';
+import { checkKeydir, ensureKeydir, readEnvFileText, writeEnvFiles } from '../envfile/store.js';
 import { acquireLock } from '../lock/lock.js';
 import { probeSocket } from './probe.js';
-import { findSocketListener, isLiveSshAgent } from './proc.js';
+import { findAgentBoundTo, findSocketListener, isLiveSshAgent, pidServesSocket } from './proc.js';
 import type { Identity } from './protocol.js';
 import { startSshAgent } from './spawn.js';
 
@@ -42,17 +42,24 @@ export interface PidfileState {
 
 type Owner = { kind: 'local'; pid: number } | { kind: 'unknown' } | { kind: 'foreign'; name: string; pid: number };
 
-/** Who serves a socket: a local ssh-agent of ours, another process (sshd: forwarded), or unknown. */
+/**
+ * Who serves a socket: a local ssh-agent of ours, another process (sshd: forwarded), or unknown.
+ * A PID hint counts only if that ssh-agent holds the socket: a stale SSH_AGENT_PID next to a
+ * forwarded SSH_AUTH_SOCK must not make the forwarded socket look local.
+ */
 function socketOwner(sock: string, uid: number, pidHint: number | undefined): Owner {
-  if (pidHint !== undefined && isLiveSshAgent(pidHint, uid)) return { kind: 'local', pid: pidHint };
+  if (pidHint !== undefined && isLiveSshAgent(pidHint, uid) && pidServesSocket(pidHint, sock) !== false) return { kind: 'local', pid: pidHint };
   const listener = findSocketListener(sock);
   if (listener && listener.name === 'ssh-agent' && listener.uid === uid) return { kind: 'local', pid: listener.pid };
   if (listener) return { kind: 'foreign', name: listener.name, pid: listener.pid };
-  return { kind: 'unknown' };
+  // Unprivileged, another process's fds are hidden (ssh-agent is non-dumpable): try `-a SOCK`.
+  const bound = findAgentBoundTo(sock, uid);
+  return bound !== undefined ? { kind: 'local', pid: bound } : { kind: 'unknown' };
 }
 
 /** Step 1: the agent named in `H-sh`, if its socket answers. Throws if the file is unsafe. */
 export async function agentFromPidfile(ctx: Context, persist: boolean): Promise<PidfileState> {
+  if (!checkKeydir(ctx.paths.keydir, ctx.uid)) return { problem: `${ctx.paths.keydir} does not exist` };
   const text = readEnvFileText(ctx.paths.sh, ctx.uid);
   if (text === undefined) return { problem: `${ctx.paths.sh} does not exist` };
   const parsed = parseShEnv(text);
@@ -76,6 +83,27 @@ export async function agentFromPidfile(ctx: Context, persist: boolean): Promise<
     if (persist) writeEnvFiles(ctx.paths, { sock, pid: realPid }, ctx.uid);
   }
   return { agent: { sock, pid: owner.kind === 'unknown' ? pid : realPid, identities: probe.identities, source: 'pidfile' } };
+}
+
+/**
+ * agentkeep's own agent process, found without asking it anything (it may be busy or hung):
+ * the ssh-agent that holds the socket named in `H-sh`, or else the one at the stable socket.
+ */
+export function ownAgentPid(ctx: Context): number | undefined {
+  const socks: string[] = [];
+  const text = checkKeydir(ctx.paths.keydir, ctx.uid) ? readEnvFileText(ctx.paths.sh, ctx.uid) : undefined;
+  const parsed = text === undefined ? undefined : parseShEnv(text);
+  if (parsed?.ok) {
+    const { sock, pid } = parsed.env;
+    if (pid !== undefined && isLiveSshAgent(pid, ctx.uid) && pidServesSocket(pid, sock) !== false) return pid;
+    socks.push(sock);
+  }
+  socks.push(ctx.paths.socket);
+  for (const sock of socks) {
+    const owner = socketOwner(sock, ctx.uid, undefined);
+    if (owner.kind === 'local') return owner.pid;
+  }
+  return undefined;
 }
 
 /** Step 2: SSH_AUTH_SOCK from the environment; a local agent is adopted, a forwarded one only allowed. */
@@ -123,10 +151,15 @@ async function adoptOrClearStableSocket(ctx: Context): Promise<Agent | undefined
     return { sock, pid: owner.kind === 'local' ? owner.pid : undefined, identities: probe.identities, source: 'adopted' };
   }
   if (probe.why === 'missing') return undefined;
-  if (probe.why === 'silent') {
+  if (probe.why === 'silent' && probe.kind === 'refused') {
     ctx.report.debug(`removing dead socket ${sock}`);
     unlinkSync(sock);
     return undefined;
+  }
+  if (probe.why === 'silent') {
+    // Something is alive there (a busy agent, say, with a --confirm dialog open): never orphan it.
+    throw new AgentkeepError('NO_AGENT', `an agent at ${sock} accepts connections but does not answer (${probe.detail})`,
+      'wait and try again; if it stays stuck, stop it with: agentkeep --stop mine');
   }
   throw new AgentkeepError('UNSAFE_PATH', `refusing to start an agent at ${sock}: ${probe.detail}`,
     `remove it yourself if it is safe to: rm '${sock}'`);
@@ -150,7 +183,7 @@ async function startAtStableSocket(ctx: Context, opts: EnsureOptions): Promise<A
 }
 
 /** Step 3, under the lock: look again, adopt the agent at the stable socket, or start one. */
-async function startUnderLock(ctx: Context, opts: EnsureOptions): Promise<Agent> {
+async function startUnderLock(ctx: Context, opts: EnsureOptions, assertHeld: () => void): Promise<Agent> {
   const again = await agentFromPidfile(ctx, true);
   if (again.agent) return again.agent;
   if (ctx.paths.socketNote) ctx.report.debug(ctx.paths.socketNote);
@@ -160,9 +193,11 @@ async function startUnderLock(ctx: Context, opts: EnsureOptions): Promise<Agent>
   if (agent) {
     ctx.report.info(`Adopted ssh-agent already running at ${agent.sock}${agent.pid ? `: ${agent.pid}` : ''}`);
   } else {
+    assertHeld();
     ctx.report.info('Starting ssh-agent...');
     agent = await startAtStableSocket(ctx, opts);
   }
+  assertHeld();
   writeEnvFiles(ctx.paths, { sock: agent.sock, pid: agent.pid }, ctx.uid);
   return agent;
 }
@@ -172,7 +207,7 @@ export async function ensureAgent(ctx: Context, opts: EnsureOptions): Promise<Ag
   const found = await findAgent(ctx, opts);
   if (found.agent) return found.agent;
   ensureKeydir(ctx.paths.keydir, ctx.uid);
-  if (!opts.lock) return startUnderLock(ctx, opts);
+  if (!opts.lock) return startUnderLock(ctx, opts, () => {});
   const outcome = await acquireLock(ctx.paths.lock, {
     waitMs: opts.lockWaitMs,
     purpose: 'starting the agent',
@@ -181,7 +216,7 @@ export async function ensureAgent(ctx: Context, opts: EnsureOptions): Promise<Ag
   });
   if (!outcome.acquired) return outcome.result;
   try {
-    return await startUnderLock(ctx, opts);
+    return await startUnderLock(ctx, opts, outcome.assertHeld);
   } finally {
     await outcome.release();
   }

@@ -2,11 +2,13 @@
 // us, that answers an identities request in time. The answer decides, never `kill -0`.
 import { lstatSync } from 'node:fs';
 import { isErrno } from '../errors.js';
-import { AgentRequestError, requestIdentities, type Identity } from './protocol.js';
+import { AgentRequestError, requestIdentities, type AgentErrorKind, type Identity } from './protocol.js';
 
+/** A usable agent's identities, or why the socket is not usable (`kind`: how a request failed). */
 export type ProbeResult =
   | { usable: true; identities: Identity[] }
-  | { usable: false; why: 'missing' | 'not-socket' | 'symlink' | 'foreign' | 'silent'; detail: string };
+  | { usable: false; why: 'missing' | 'not-socket' | 'symlink' | 'foreign'; detail: string }
+  | { usable: false; why: 'silent'; kind: AgentErrorKind; detail: string };
 
 /** Checks the socket file, then asks the agent for its identities within `timeoutMs`. */
 export async function probeSocket(sock: string, uid: number, timeoutMs?: number): Promise<ProbeResult> {
@@ -23,7 +25,7 @@ export async function probeSocket(sock: string, uid: number, timeoutMs?: number)
   try {
     return { usable: true, identities: await requestIdentities(sock, timeoutMs) };
   } catch (error) {
-    if (error instanceof AgentRequestError) return { usable: false, why: 'silent', detail: error.message };
+    if (error instanceof AgentRequestError) return { usable: false, why: 'silent', kind: error.kind, detail: error.message };
     throw error;
   }
 }

@@ -60,6 +60,49 @@ function listeningInodes(path: string): Set<string> {
   return inodes;
 }
 
+/** The `-a SOCKET` an ssh-agent was started with (readable even when its fds are not). */
+function boundPathFromCmdline(pid: number): string | undefined {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const at = argv.indexOf('-a');
+    return at >= 0 ? argv[at + 1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether PID holds the listening socket bound to `path`; undefined when /proc cannot tell.
+ * ssh-agent makes itself non-dumpable, so its /proc/PID/fd is unreadable to its own user:
+ * then the `-a SOCKET` on its command line decides, when it was started with one.
+ */
+export function pidServesSocket(pid: number, path: string): boolean | undefined {
+  const bound = boundPathFromCmdline(pid);
+  if (bound !== undefined) return bound === path;
+  const inodes = listeningInodes(path);
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  if (inodes.size === 0) return undefined;
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match && inodes.has(match[1]!)) return true;
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  return false;
+}
+
+/** The live ssh-agent of `uid` started with `-a path` (what agentkeep starts), if any. */
+export function findAgentBoundTo(path: string, uid: number): number | undefined {
+  return listSshAgents(uid).find((pid) => boundPathFromCmdline(pid) === path);
+}
+
 /** The process (of those we may inspect) that listens on the Unix socket at `path`. */
 export function findSocketListener(path: string): ProcInfo | undefined {
   const inodes = listeningInodes(path);

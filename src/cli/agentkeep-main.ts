@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { AgentkeepError, EXIT } from '../errors.js';
 import type { Context } from '../context.js';
 import { resolvePaths } from '../paths.js';
-import { ensureAgent, findAgent, agentFromPidfile, type Agent } from '../agent/discover.js';
+import { ensureAgent, findAgent, agentFromPidfile, ownAgentPid, type Agent } from '../agent/discover.js';
 import { removeAllIdentities } from '../agent/protocol.js';
 import { fingerprintLine, publicKeyLine } from '../agent/keyblob.js';
 import { stopAgents, stopTargets } from '../agent/stop.js';
@@ -38,8 +38,7 @@ async function requireAgent(ctx: Context, opts: AgentkeepOptions): Promise<Agent
 }
 
 async function runStop(ctx: Context, opts: AgentkeepOptions & { stop: NonNullable<AgentkeepOptions['stop']> }): Promise<number> {
-  const mine = (await agentFromPidfile(ctx, false).catch(() => ({ agent: undefined }))).agent?.pid;
-  const targets = stopTargets(opts.stop, ctx.uid, mine);
+  const targets = stopTargets(opts.stop, ctx.uid, ownAgentPid(ctx));
   if (targets.length === 0) {
     ctx.report.info(`No ssh-agent to stop (${opts.stop})`);
     return EXIT.ok;

@@ -68,7 +68,7 @@ export function agentkeepProgram(version: string): Command {
     .option('--noinherit', 'ignore SSH_AUTH_SOCK from the environment')
     .option('--ssh-allow-forwarded', 'use a forwarded agent (ssh -A) when there is no local one; never written to the env files')
     .option('--nolock', 'do not take the lock (not safe when several shells start at once)')
-    .addOption(new Option('--lockwait <seconds>', 'wait at most this long for the lock (default 5)').argParser(wholeNumber('--lockwait')))
+    .addOption(new Option('--lockwait <seconds>', 'wait at most this long for the lock (default: 5 to start the agent, 120 while another terminal loads keys)').argParser(wholeNumber('--lockwait')))
     .option('--confallhosts', 'also load every IdentityFile named in ~/.ssh/config')
     .option('--extended', 'allow sshk:NAME and host:ALIAS key arguments')
     .option('--systemd', 'also import the variables into systemctl --user')

@@ -123,6 +123,7 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: AgentkeepOpti
   }
 
   let release: (() => Promise<void>) | undefined;
+  let assertHeld = (): void => {};
   let waited = false;
   if (!opts.nolock) {
     const started = Date.now();
@@ -141,6 +142,7 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: AgentkeepOpti
       return reportKnown(ctx, usable);
     }
     release = outcome.release;
+    assertHeld = outcome.assertHeld;
     waited = outcome.waited;
   }
   try {
@@ -163,6 +165,7 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: AgentkeepOpti
     if (toAdd.length > 0) {
       const { runSshAdd } = await import('./add.js');
       // ssh-add with no file arguments would add ~/.ssh's default keys: only ever call it with some.
+      assertHeld(); // exactly one terminal prompts: only while we really hold the lock
       const result = await runSshAdd({
         sock: agent.sock, paths: toAdd.map((k) => k.path), prompt: prompt.kind === 'none' ? { kind: 'none' } : prompt,
         confirm: opts.confirm, quiet: opts.quiet, env: ctx.env,

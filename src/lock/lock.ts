@@ -19,7 +19,8 @@ export interface LockWaitOptions<T> {
   purpose: string;
 }
 
-export type LockOutcome<T> = { acquired: true; waited: boolean; release: () => Promise<void>; compromised: () => Error | undefined }
+/** Either the lock (with `assertHeld`, which throws once another process has taken it over) or the waiter's result. */
+export type LockOutcome<T> = { acquired: true; waited: boolean; release: () => Promise<void>; assertHeld: () => void }
   | { acquired: false; result: T };
 
 function sleep(ms: number): Promise<void> {
@@ -27,7 +28,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Tries once to take the lock; returns undefined when a live holder has it. */
-export async function tryLock(path: string): Promise<{ release: () => Promise<void>; compromised: () => Error | undefined } | undefined> {
+export async function tryLock(path: string): Promise<{ release: () => Promise<void>; assertHeld: () => void } | undefined> {
   const lockfile = (await import('proper-lockfile')).default;
   let compromise: Error | undefined;
   try {
@@ -36,13 +37,18 @@ export async function tryLock(path: string): Promise<{ release: () => Promise<vo
       stale: STALE_MS,
       update: UPDATE_MS,
       retries: 0,
-      // The default throws from a timer and crashes the process; record it instead, so the
-      // holder finishes its step (the stable socket path still prevents a second agent).
+      // The default throws from a timer and crashes the process; record it instead, and let the
+      // holder check before each step that needs exclusivity (starting an agent, prompting).
       onCompromised: (error) => { compromise = error; },
     });
     return {
       release: async () => { try { await release(); } catch { /* compromised or already gone */ } },
-      compromised: () => compromise,
+      assertHeld: () => {
+        if (compromise) {
+          throw new AgentkeepError('LOCK_COMPROMISED', `lost the lock ${path}.lock (${compromise.message}); another agentkeep took it over`,
+            'run agentkeep again; if this repeats, the machine is too loaded to refresh the lock every second');
+        }
+      },
     };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;

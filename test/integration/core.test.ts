@@ -147,17 +147,41 @@ describe('recovering from a dead or damaged state', () => {
     expect(readFileSync(sb.file('sh'), 'utf8')).toBe(r.stdout);
   });
 
-  it('when the socket answers but the pidfile names the wrong PID then the PID is corrected', async () => {
+  it.each(['another process', 'another ssh-agent of ours'])('when the socket answers but the pidfile names %s then the PID is corrected', async (what) => {
     sb = new Sandbox();
     const good = parseShEval((await sb.agentkeep(['--eval'])).stdout);
-    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
-    sb.track(bystander.pid!);
-    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${good.SSH_AUTH_SOCK}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${bystander.pid}; export SSH_AGENT_PID;\n`);
+    let wrong: number;
+    if (what === 'another process') {
+      const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+      sb.track(bystander.pid!);
+      wrong = bystander.pid!;
+    } else {
+      wrong = sb.startAgent(join(sb.dir, 'other.sock')).pid;
+    }
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${good.SSH_AUTH_SOCK}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${wrong}; export SSH_AGENT_PID;\n`);
     const r = await sb.agentkeep(['--eval']);
     expect(r.code).toBe(0);
     expect(parseShEval(r.stdout).SSH_AGENT_PID).toBe(good.SSH_AGENT_PID);
     expect(readFileSync(sb.file('sh'), 'utf8')).toContain(`SSH_AGENT_PID=${good.SSH_AGENT_PID};`);
-    expect(sb.sandboxAgents().length).toBe(1);
+    expect(alive(wrong)).toBe(true);
+  });
+
+  it('when the agent at the stable socket is alive but does not answer then agentkeep fails (75) and neither removes its socket nor starts a second agent', async () => {
+    sb = new Sandbox();
+    const env = parseShEval((await sb.agentkeep(['--eval'])).stdout);
+    const pid = Number(env.SSH_AGENT_PID);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const r = await sb.agentkeep(['--eval'], { timeoutMs: 30_000 });
+      expect(r.code, r.stderr).toBe(75);
+      expect(r.stdout).toBe('false;\n');
+      expect(r.stderr).toContain('accepts connections but does not answer');
+      expect(lstatSync(env.SSH_AUTH_SOCK!).isSocket()).toBe(true);
+      expect(sb.sandboxAgents()).toEqual([pid]);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(sshAddList(env.SSH_AUTH_SOCK!).status).toBe(1);
   });
 
   it.each([
@@ -212,6 +236,20 @@ describe('the inherited environment', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(parseShEval(r.stdout)).toEqual({ SSH_AUTH_SOCK: inherited.sock, SSH_AGENT_PID: String(inherited.pid) });
     expect(readFileSync(sb.file('sh'), 'utf8')).toBe(r.stdout);
+  });
+
+  it('when SSH_AUTH_SOCK is forwarded but a stale SSH_AGENT_PID names a local agent of ours then the forwarded socket is still not adopted', async () => {
+    sb = new Sandbox();
+    const real = sb.startAgent(join(sb.dir, 'real.sock'));
+    const unrelated = sb.startAgent(join(sb.dir, 'unrelated.sock'));
+    const forwarded = join(sb.dir, 'forwarded.sock');
+    const relay = createServer((c) => { const up = createConnection(real.sock); c.pipe(up).pipe(c); c.on('error', () => up.destroy()); up.on('error', () => c.destroy()); });
+    servers.push(relay);
+    await new Promise<void>((r) => relay.listen(forwarded, r));
+    const r = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: forwarded, SSH_AGENT_PID: String(unrelated.pid) } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
+    expect(readFileSync(sb.file('sh'), 'utf8')).not.toContain('forwarded');
   });
 
   it('when --noinherit is given then the inherited agent is ignored and agentkeep starts its own', async () => {
@@ -279,6 +317,25 @@ describe('query, list and eval failures', () => {
     expect(r.code).toBe(78);
     expect(r.stdout).toBe('false;\n');
     expect(r.stderr).toContain(`hint: run: chmod 700 '${sb.keydir}'`);
+  });
+
+  it('when the key directory becomes group-writable while the agent runs then every command refuses it (78)', async () => {
+    sb = new Sandbox();
+    expect((await sb.agentkeep(['--eval'])).code).toBe(0);
+    chmodSync(sb.keydir, 0o770);
+    for (const args of [['--eval'], ['--query'], ['-Q', '--eval'], ['-l']]) {
+      const r = await sb.agentkeep(args);
+      expect(r.code, args.join(' ')).toBe(78);
+      expect(r.stderr).toContain(`chmod 700 '${sb.keydir}'`);
+    }
+  });
+
+  it('when --ssh-agent-socket is relative or too long then it is a usage error (64)', async () => {
+    sb = new Sandbox();
+    expect((await sb.agentkeep(['--ssh-agent-socket', 'rel/agent.sock'])).code).toBe(64);
+    const long = await sb.agentkeep(['--ssh-agent-socket', `/tmp/${'x'.repeat(120)}.sock`]);
+    expect(long.code).toBe(64);
+    expect(long.stderr).toContain('at most 103 bytes');
   });
 
   it('when an unknown option is given then it is a usage error (64) and --eval still prints false;', async () => {

@@ -110,12 +110,14 @@ describe('the sh hook slow path (agentkeep --eval)', () => {
     expect(hook.stderr).toContain('lets group or others write');
   });
 
-  it('when the key directory is writable by others then the hook takes the slow path', async () => {
+  it('when the key directory is writable by others then the hook takes the slow path, which refuses like eval does', async () => {
     await withAgent();
     chmodSync(sb.keydir, 0o702);
-    const recorder = recordingBin(sb);
-    await runInShell(sb, 'dash', 'hook', ['-q', 'k1'], { AGENTKEEP_BIN: recorder.bin });
-    expect(recorder.calls()).toBe(1);
+    const { hook, calls } = await hookVersusEval('dash', ['-q', 'k1']);
+    expect(calls).toBe(1);
+    expect(hook.status).toBe('78');
+    expect(hook.sock).toBe('<unset>');
+    expect(hook.stderr).toContain(`chmod 700 '${sb.keydir}'`);
   });
 
   it('when the env file is a symlink then the hook takes the slow path and ends like eval', async () => {

@@ -8,6 +8,8 @@ afterEach(() => sb.cleanup());
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
+// Ownership tests need root (chown); CI runs as root, so there they must run, never skip.
+if (!isRoot && process.env.CI === 'true') throw new Error('permissions tests: chown needs root; CI must run them');
 
 describe('refusing unsafe key directories and env files', () => {
   it('when the key directory is group/other-writable then agentkeep refuses with 78 and the chmod that fixes it', async () => {

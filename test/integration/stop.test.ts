@@ -93,6 +93,24 @@ describe.skipIf(!canCreateUsers)('--stop touches only the invoking user\'s ssh-a
     expect([bAgent, rootAgent, bystander.pid!].map(alive)).toEqual([true, true, true]);
   });
 
+  it('when agentkeep\'s own agent is alive but not answering then --stop others still leaves it alone', async () => {
+    const start = await agentkeepAs('akstop-b', ['--eval']);
+    expect(start.code, start.stderr).toBe(0);
+    const mine = Number(parseShEval(start.stdout).SSH_AGENT_PID);
+    sb.track(mine);
+    const other = agentAs('akstop-b', 'b-other.sock');
+    process.kill(mine, 'SIGSTOP');
+    try {
+      const r = await agentkeepAs('akstop-b', ['--stop', 'others']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await waitFor(() => !alive(other))).toBe(true);
+      expect(alive(mine)).toBe(true);
+    } finally {
+      process.kill(mine, 'SIGCONT');
+    }
+    expect((await agentkeepAs('akstop-b', ['--stop', 'mine'])).stderr).toContain(`Stopped ssh-agent: ${mine}`);
+  });
+
   it('when there is nothing to stop then --stop mine says so and exits 0', async () => {
     const r = await agentkeepAs('akstop-b', ['--stop', 'mine']);
     expect(r.code).toBe(0);
