@@ -30,9 +30,6 @@ mkdirSync(BIN);
 // The bins exactly as package.json installs them.
 const PKG_BIN = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin;
 for (const name of ['agentkeep', 'agentrun']) symlinkSync(join(ROOT, PKG_BIN[name]), join(BIN, name));
-// The CommonJS loader itself, to show what the ESM shim costs while package.json points at it.
-const CJS_LOADER = join(ROOT, 'dist/agentkeep.cjs');
-const showCjs = PKG_BIN.agentkeep.endsWith('.mjs') && existsSync(CJS_LOADER);
 const PATH = [BIN, dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
 const USER = process.env.USER ?? 'root';
 const agents = new Set();
@@ -180,7 +177,6 @@ async function main() {
   const t2 = hyperfine('2-full-check-1-key', [
     [W, wrap(ak1, 'eval "$(true)"')],
     ['agentkeep --eval --quiet k01', wrap(ak1, 'eval "$(agentkeep --eval --quiet k01)"')],
-    ...(showCjs ? [['dist/agentkeep.cjs --eval --quiet k01', wrap(ak1, `eval "$(${CJS_LOADER} --eval --quiet k01)"`)]] : []),
     ['keychain --eval --quiet k01', wrap(kc1, 'eval "$(keychain --eval --quiet k01)"')],
     ['node -e 0', wrap(ak1, 'eval "$(node -e 0)"')],
   ], RUNS);
@@ -192,7 +188,6 @@ async function main() {
   const t4 = agentrunReady ? hyperfine('4-agentrun', [
     ['wrapper: env -i true', `${envPrefix(ak1)} true`],
     ['agentrun true', `${envPrefix(ak1)} agentrun true`],
-    ...(showCjs ? [['dist/agentrun.cjs true', `${envPrefix(ak1)} ${join(ROOT, 'dist/agentrun.cjs')} true`]] : []),
     ['node -e 0', `${envPrefix(ak1)} node -e 0`],
   ], RUNS) : undefined;
 
@@ -235,10 +230,6 @@ async function main() {
   plain(2, t2, W);
   check(2, t2, 'agentkeep --eval --quiet k01', t2, 'node -e 0', 1.35);
   check(2, t2, 'agentkeep --eval --quiet k01', t2, 'keychain --eval --quiet k01', 0.5);
-  if (showCjs) {
-    row(2, 'dist/agentkeep.cjs --eval --quiet k01 (without the .mjs shim; informative)', fmt(t2['dist/agentkeep.cjs --eval --quiet k01'].median),
-      fmt(net(t2, 'dist/agentkeep.cjs --eval --quiet k01')), 'node -e 0', ratio(net(t2, 'dist/agentkeep.cjs --eval --quiet k01'), net(t2, 'node -e 0')), '', '');
-  }
   plain(2, t2, 'keychain --eval --quiet k01');
   plain(2, t2, 'node -e 0');
   plain(3, t3, W);
@@ -249,10 +240,6 @@ async function main() {
     const w4 = 'wrapper: env -i true';
     plain(4, t4, w4, w4);
     check(4, t4, 'agentrun true', t4, 'node -e 0', 1.4, w4);
-    if (showCjs) {
-      row(4, 'dist/agentrun.cjs true (without the .mjs shim; informative)', fmt(t4['dist/agentrun.cjs true'].median),
-        fmt(net(t4, 'dist/agentrun.cjs true', w4)), 'node -e 0', ratio(net(t4, 'dist/agentrun.cjs true', w4), net(t4, 'node -e 0', w4)), '', '');
-    }
     plain(4, t4, 'node -e 0', w4);
   } else {
     row(4, 'agentrun true', 'pending', '', 'node -e 0', '', '≤ 1.4×', `pending (agentrun exited ${agentrunPlaceholder.status})`);

@@ -2,7 +2,7 @@
 // fast on Node 20, which has no module.enableCompileCache:
 //
 //   dist/NAME.bundle.cjs   the whole bin, CommonJS (Node's CJS loader starts ~5 ms sooner than
-//                          its ESM loader). Modules reached through dynamic import() (execa,
+//                          its ESM loader). Modules reached through dynamic import() (ssh2,
 //                          proper-lockfile, the keyring, subcommands) are wrapped by esbuild in
 //                          lazy initialisers: their top level runs only when imported.
 //   dist/NAME.bundle.cjs.v8cache

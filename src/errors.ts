@@ -23,7 +23,6 @@ const CODES = {
   LOCK_HELD: EXIT.tempfail,
   LOCK_COMPROMISED: EXIT.tempfail,
   AGENT_START: EXIT.failure,
-  AGENT_PROTOCOL: EXIT.failure,
   KEY_FILE: EXIT.failure,
   KEY_ADD: EXIT.failure,
   NO_PROMPT: EXIT.failure,

@@ -1,8 +1,6 @@
 // `agentkeep`: argv → options → agent discovery, keys and output. The only place that prints.
-import { userInfo } from 'node:os';
 import { AgentkeepError, EXIT } from '../errors.js';
 import type { Context } from '../context.js';
-import { resolvePaths } from '../paths.js';
 import { ensureAgent, findAgent, agentFromPidfile, ownAgentPid, type Agent } from '../agent/discover.js';
 import { removeAllIdentities } from '../agent/protocol.js';
 import { fingerprintLine, publicKeyLine } from '../agent/keyblob.js';
@@ -10,6 +8,7 @@ import { stopAgents, stopTargets } from '../agent/stop.js';
 import { flavourForShell, quoteSh, renderEnv } from '../envfile/render.js';
 import { agentkeepProgram, toAgentkeepOptions, type AgentkeepOptions } from './agentkeep-program.js';
 import { terminalReporter, wantColor } from './reporter.js';
+import { contextFor } from './context.js';
 import { commanderMessage, reportError, type Io } from './run-cli.js';
 import { subcommands } from './subcommands.js';
 import { importIntoSystemd } from './systemd.js';
@@ -18,13 +17,10 @@ import { VERSION } from '../version.js';
 
 const DEFAULT_LOCKWAIT_S = 5;
 
-/** Builds the Context from options and the environment. */
+/** The Context for agentkeep's options: paths, and a reporter honouring --quiet/--debug/--nocolor. */
 export function makeContext(opts: Pick<AgentkeepOptions, 'dir' | 'absolute' | 'host' | 'sshAgentSocket' | 'quiet' | 'debug' | 'nocolor'>, io: Io): Context {
-  const uid = process.getuid?.() ?? 0;
-  const home = io.env.HOME && io.env.HOME !== '' ? io.env.HOME : userInfo().homedir;
-  const paths = resolvePaths({ home, uid, dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.sshAgentSocket });
   const report = terminalReporter({ quiet: opts.quiet, debug: opts.debug, color: wantColor(io.stderrIsTTY, opts.nocolor, io.env), write: io.stderr });
-  return { uid, home, env: io.env, paths, report };
+  return contextFor({ dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.sshAgentSocket }, io, report);
 }
 
 function describeAgent(agent: Agent): string {

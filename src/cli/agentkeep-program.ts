@@ -2,21 +2,13 @@
 import { Command, Option } from 'commander';
 import { oneOf, wholeNumber } from './options.js';
 import type { StopWhich } from '../agent/stop.js';
+import type { KeyOptions } from '../keys/options.js';
 
 /** Everything `agentkeep [options] [keys...]` was asked to do. */
-export interface AgentkeepOptions {
-  keys: string[];
+export interface AgentkeepOptions extends KeyOptions {
   eval: boolean;
   query: boolean;
-  quiet: boolean;
   quick: boolean;
-  clear: boolean;
-  noask: boolean;
-  ignoreMissing: boolean;
-  timeout?: number;
-  confirm: boolean;
-  nogui: boolean;
-  keyring: boolean;
   wipe?: 'ssh';
   sshRm: boolean;
   list: boolean;
@@ -28,10 +20,6 @@ export interface AgentkeepOptions {
   sshAgentSocket?: string;
   noinherit: boolean;
   sshAllowForwarded: boolean;
-  nolock: boolean;
-  lockwait?: number;
-  confallhosts: boolean;
-  extended: boolean;
   systemd: boolean;
   debug: boolean;
   nocolor: boolean;

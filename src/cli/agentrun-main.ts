@@ -1,10 +1,8 @@
 // `agentrun`: argv → preflight (agent, keys) → lock → the job, with its exit status. The only
 // place in agentrun that prints.
 import { isatty } from 'node:tty';
-import { userInfo } from 'node:os';
 import { asAgentkeepError, EXIT } from '../errors.js';
 import { silentReporter, type Context } from '../context.js';
-import { resolvePaths } from '../paths.js';
 import { formatDuration, parseRunArgs, RUN_HELP, type RunArgs } from '../run/args.js';
 import { preflight, resolveRequired } from '../run/preflight.js';
 import { defaultLockName, takeRunLock } from '../run/lock.js';
@@ -12,16 +10,10 @@ import { openRunLog, showCommand, type RunLog } from '../run/log.js';
 import { runJob, type JobResult } from '../run/job.js';
 import { Capture } from '../run/capture.js';
 import { reportError, type Io } from './run-cli.js';
+import { contextFor } from './context.js';
 import { VERSION } from '../version.js';
 import { keyPath } from '../keys/resolve.js';
 import { terminalReporter } from './reporter.js';
-
-function makeRunContext(args: RunArgs, io: Io): Context {
-  const uid = process.getuid?.() ?? 0;
-  const home = io.env.HOME && io.env.HOME !== '' ? io.env.HOME : userInfo().homedir;
-  const paths = resolvePaths({ home, uid, dir: args.dir, absolute: args.absolute, host: args.host });
-  return { uid, home, env: io.env, paths, report: silentReporter };
-}
 
 function describeEnd(result: JobResult, args: RunArgs): string {
   switch (result.kind) {
@@ -34,7 +26,7 @@ function describeEnd(result: JobResult, args: RunArgs): string {
 
 /** Runs the job once preflight and the lock allow it; returns agentrun's exit status. */
 async function runWithAgent(args: RunArgs, io: Io, log: RunLog | undefined): Promise<number> {
-  const ctx = makeRunContext(args, io);
+  const ctx = contextFor(args, io, silentReporter);
   if (args.ephemeral.length > 0) return runWithEphemeralAgent(ctx, args, io, log);
   const required = resolveRequired(args.require, ctx.home);
   const agent = await preflight(ctx, args, required);
@@ -65,8 +57,8 @@ async function runLocked(ctx: Context, args: RunArgs, io: Io, log: RunLog | unde
     const started = Date.now();
     const result = await runJob({
       argv: args.command, env, timeoutMs: args.timeoutMs, killAfterMs: args.killAfterMs,
-      // Own process group so --timeout reaches grandchildren; but a job at a terminal without
-      // --timeout stays in ours, or reading the terminal would stop it with SIGTTIN.
+      // Own session and process group (setsid) so --timeout reaches grandchildren; but a job at
+      // a terminal without --timeout stays in ours, keeping the terminal (ssh can still ask).
       newGroup: args.timeoutMs !== undefined || !isatty(0),
       output: piped ? (stream, chunk) => {
         log?.output(stream, chunk);

@@ -2,10 +2,11 @@
 // what a cron job of this user would find, each problem with its fix. Exit 0 healthy, 1 not.
 import { userInfo } from 'node:os';
 import { AgentkeepError, EXIT } from '../errors.js';
-import { resolvePaths } from '../paths.js';
+import { silentReporter } from '../context.js';
 import { CRON_DEFAULT_PATH, inspect } from '../doctor/inspect.js';
 import { renderReport } from '../doctor/render.js';
 import { reportError, type Io } from './run-cli.js';
+import { contextFor } from './context.js';
 
 const HELP = `Usage: agentkeep doctor [--json] [--dir DIR] [--absolute] [--host NAME] [--require KEY]... [--cron-path PATH]
 
@@ -51,12 +52,9 @@ export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   try {
     const args = parseDoctorArgs(argv);
     if (args.help) { io.stdout(HELP); return EXIT.ok; }
-    const uid = process.getuid?.() ?? 0;
-    const info = userInfo();
-    const home = io.env.HOME && io.env.HOME !== '' ? io.env.HOME : info.homedir;
-    const paths = resolvePaths({ home, uid, dir: args.dir, absolute: args.absolute, host: args.host });
+    const ctx = contextFor(args, io, silentReporter);
     const report = await inspect({
-      uid, home, user: io.env.LOGNAME ?? io.env.USER ?? info.username, paths,
+      ctx, user: io.env.LOGNAME ?? io.env.USER ?? userInfo().username,
       dir: args.dir, absolute: args.absolute, host: args.host,
       require: args.require, cronPath: args.cronPath, userPath: io.env.PATH ?? '',
     });

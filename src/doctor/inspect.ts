@@ -3,14 +3,14 @@
 // Read-only: never starts an agent, never writes a file.
 import { accessSync, constants, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentkeepError } from '../errors.js';
-import type { Paths } from '../paths.js';
-import { readEnvFileText } from '../envfile/store.js';
+import { AgentkeepError, asAgentkeepError } from '../errors.js';
+import type { Context } from '../context.js';
+import { describeMode, readEnvFileText } from '../envfile/store.js';
 import { parseShEnv } from '../envfile/parse.js';
 import { probeSocket } from '../agent/probe.js';
 import { isLiveSshAgent } from '../agent/proc.js';
 import { describeBlob } from '../agent/keyblob.js';
-import { fixCommand, otherHostFiles, resolveRequired, type WhereOptions } from '../run/preflight.js';
+import { fixCommand, otherHostFiles, preflight, resolveRequired, type WhereOptions } from '../run/preflight.js';
 
 /** cron's PATH when the crontab sets none (Vixie cron, cronie, systemd-cron). */
 export const CRON_DEFAULT_PATH = '/usr/bin:/bin';
@@ -37,8 +37,11 @@ export interface Problem {
 export interface DoctorReport {
   version: 1;
   healthy: boolean;
-  /** What `agentrun` would exit with before running a job: 0, 75 (temporary) or 78 (unsafe). */
-  agentrunStatus: 0 | 75 | 78;
+  /**
+   * What `agentrun` (without --ephemeral) would exit with before running a job, from its own
+   * preflight: 0, 75 (temporary), 78 (unsafe), or 1 (a --require key file cannot be read).
+   */
+  agentrunStatus: number;
   uid: number;
   host: { name: string; source: 'option' | 'uname' };
   keydir: FileCheck;
@@ -59,10 +62,9 @@ export interface DoctorReport {
 }
 
 export interface DoctorOptions extends WhereOptions {
-  uid: number;
-  home: string;
+  /** The caller's context; its SSH_AUTH_SOCK/SSH_AGENT_PID are ignored, as cron has none. */
+  ctx: Context;
   user: string;
-  paths: Paths;
   require: string[];
   cronPath: string;
   /** The caller's own PATH, to say where agentrun and node are when cron cannot see them. */
@@ -75,7 +77,7 @@ function checkPath(path: string, uid: number, want: 'file' | 'dir'): FileCheck {
   const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSocket() ? 'socket' : 'other';
   // The same rule agentrun applies: a link, another owner, or group/other write is unsafe.
   const ok = type === want && st.uid === uid && (st.mode & 0o022) === 0;
-  return { path, exists: true, type, owner: st.uid, mode: (st.mode & 0o7777).toString(8).padStart(4, '0'), ok };
+  return { path, exists: true, type, owner: st.uid, mode: describeMode(st.mode), ok };
 }
 
 /** The first executable NAME in a colon-separated PATH. */
@@ -98,18 +100,29 @@ function unsafeFix(check: FileCheck, uid: number): string {
   return `run: chmod ${check.type === 'dir' ? '700' : '600'} '${check.path}'`;
 }
 
+/**
+ * agentrun's own checks, run as cron would run them (no inherited agent), so that the status
+ * predicted here cannot drift from what a job gets. Read-only like the rest of doctor.
+ */
+async function agentrunStatus(opts: DoctorOptions): Promise<number> {
+  const { SSH_AUTH_SOCK: _sock, SSH_AGENT_PID: _pid, ...env } = opts.ctx.env;
+  const ctx: Context = { ...opts.ctx, env };
+  try {
+    await preflight(ctx, opts, resolveRequired(opts.require, ctx.home));
+    return 0;
+  } catch (error) {
+    return asAgentkeepError(error).exitCode;
+  }
+}
+
 /** Inspects everything a cron job would depend on. */
 export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
-  const { paths, uid } = opts;
+  const { paths, uid, home } = opts.ctx;
   const problems: Problem[] = [];
   const login = `log in as ${opts.user} and run: ${fixCommand(opts, opts.require)}`;
-  let status: 0 | 75 | 78 = 0;
-  const fail = (p: Problem, s: 75 | 78 | 0 = 75) => {
-    problems.push(p);
-    if (s === 78 || (s === 75 && status === 0)) status = s;
-  };
+  const fail = (p: Problem) => { problems.push(p); };
   const report: DoctorReport = {
-    version: 1, healthy: false, agentrunStatus: 0, uid,
+    version: 1, healthy: false, agentrunStatus: await agentrunStatus(opts), uid,
     host: { name: paths.host, source: opts.host !== undefined ? 'option' : 'uname' },
     keydir: checkPath(paths.keydir, uid, 'dir'),
     envFiles: (['sh', 'csh', 'fish', 'envfile'] as const).map((flavour) => ({ flavour, ...checkPath(paths[flavour], uid, 'file') })),
@@ -123,11 +136,11 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
   if (!report.keydir.exists) {
     fail({ code: 'KEYDIR_MISSING', message: `the key directory ${paths.keydir} does not exist: agentkeep has not run for this user`, fix: login });
   } else if (!report.keydir.ok) {
-    fail({ code: 'UNSAFE_PATH', message: `the key directory ${paths.keydir} is unsafe (${report.keydir.type}, uid ${report.keydir.owner}, mode ${report.keydir.mode})`, fix: unsafeFix(report.keydir, uid) }, 78);
+    fail({ code: 'UNSAFE_PATH', message: `the key directory ${paths.keydir} is unsafe (${report.keydir.type}, uid ${report.keydir.owner}, mode ${report.keydir.mode})`, fix: unsafeFix(report.keydir, uid) });
   }
   for (const file of report.envFiles) {
     if (file.exists && !file.ok) {
-      fail({ code: 'UNSAFE_PATH', message: `the env file ${file.path} is unsafe (${file.type}, uid ${file.owner}, mode ${file.mode})`, fix: unsafeFix(file, uid) }, file.flavour === 'sh' ? 78 : 0);
+      fail({ code: 'UNSAFE_PATH', message: `the env file ${file.path} is unsafe (${file.type}, uid ${file.owner}, mode ${file.mode})`, fix: unsafeFix(file, uid) });
     }
   }
 
@@ -145,7 +158,7 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
       text = readEnvFileText(paths.sh, uid);
     } catch (error) {
       if (!(error instanceof AgentkeepError)) throw error;
-      fail({ code: 'UNSAFE_PATH', message: error.message, fix: error.hint ?? '' }, 78);
+      fail({ code: 'UNSAFE_PATH', message: error.message, fix: error.hint ?? '' });
     }
     const parsed = text === undefined ? undefined : parseShEnv(text);
     if (parsed && !parsed.ok) {
@@ -159,8 +172,7 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
       report.agent.answering = probe.usable;
       if (!probe.usable) {
         report.agent.detail = probe.detail;
-        fail({ code: 'AGENT_NOT_ANSWERING', message: `no ssh-agent is answering at ${sock} (from ${paths.sh}): ${probe.detail}`, fix: login },
-          probe.why === 'symlink' || probe.why === 'foreign' ? 78 : 75);
+        fail({ code: 'AGENT_NOT_ANSWERING', message: `no ssh-agent is answering at ${sock} (from ${paths.sh}): ${probe.detail}`, fix: login });
       } else {
         report.agent.identities = probe.identities.map((id) => {
           const { bits, label } = describeBlob(id.blob);
@@ -176,7 +188,7 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
   const loaded = new Set(report.agent.identities.map((id) => id.fingerprint));
   for (const arg of opts.require) {
     try {
-      const [key] = resolveRequired([arg], opts.home);
+      const [key] = resolveRequired([arg], home);
       const isLoaded = loaded.has(key!.fingerprint);
       report.required.push({ key: arg, fingerprint: key!.fingerprint, loaded: isLoaded });
       if (!isLoaded && report.agent.answering && report.agent.identities.length > 0) {
@@ -185,7 +197,7 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
     } catch (error) {
       if (!(error instanceof AgentkeepError)) throw error;
       report.required.push({ key: arg, fingerprint: null, loaded: false });
-      fail({ code: 'KEY_FILE', message: error.message, fix: error.hint ?? '' }, 0);
+      fail({ code: 'KEY_FILE', message: error.message, fix: error.hint ?? '' });
     }
   }
 
@@ -196,12 +208,11 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
       : `install ${name === 'node' ? 'Node.js >= 20' : 'agentkeep (npm install -g agentkeep)'} and add its directory to the crontab's PATH= line`;
   };
   if (!report.cron.agentrun) {
-    fail({ code: 'AGENTRUN_NOT_ON_CRON_PATH', message: `agentrun is not on cron's PATH (${opts.cronPath}), so "agentrun ..." lines in the crontab fail with "not found"`, fix: crontabPath('agentrun') }, 0);
+    fail({ code: 'AGENTRUN_NOT_ON_CRON_PATH', message: `agentrun is not on cron's PATH (${opts.cronPath}), so "agentrun ..." lines in the crontab fail with "not found"`, fix: crontabPath('agentrun') });
   }
   if (!report.cron.node) {
-    fail({ code: 'NODE_NOT_ON_CRON_PATH', message: `node is not on cron's PATH (${opts.cronPath}); agentrun starts with "#!/usr/bin/env node" and needs it`, fix: crontabPath('node') }, 0);
+    fail({ code: 'NODE_NOT_ON_CRON_PATH', message: `node is not on cron's PATH (${opts.cronPath}); agentrun starts with "#!/usr/bin/env node" and needs it`, fix: crontabPath('node') });
   }
-  report.agentrunStatus = status;
   report.healthy = problems.length === 0;
   return report;
 }

@@ -9,7 +9,8 @@ import { renderEnv, type AgentEnv, type EnvFlavour } from './render.js';
 
 const MAX_ENV_FILE = 64 * 1024;
 
-function describeMode(mode: number): string {
+/** A file mode's permission bits as four octal digits, the way chmod and ls -n users read them (`0600`). */
+export function describeMode(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 

@@ -90,9 +90,3 @@ export async function forgetPassphrase(fingerprint: string, opts: KeyringOptions
   return answer.value[0]?.ok === true && answer.value[0].value === true;
 }
 
-/** The stored passphrase for `fingerprint` or undefined; throws KEYRING when the keyring cannot be used. */
-export async function getPassphrase(fingerprint: string, opts: KeyringOptions): Promise<string | undefined> {
-  const answer = await lookupPassphrases([fingerprint], opts);
-  if (!answer.ok) throw unavailableError(answer.unavailable);
-  return answer.value.get(fingerprint);
-}

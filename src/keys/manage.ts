@@ -5,7 +5,8 @@ import { isatty } from 'node:tty';
 import { AgentkeepError, EXIT } from '../errors.js';
 import type { Context } from '../context.js';
 import type { Agent } from '../agent/discover.js';
-import type { AgentkeepOptions } from '../cli/agentkeep-program.js';
+import type { KeyOptions } from './options.js';
+import { describeMode } from '../envfile/store.js';
 import { removeAllIdentities, removeIdentity, requestIdentities, type Identity } from '../agent/protocol.js';
 import { acquireLock } from '../lock/lock.js';
 import { inspectKeyFile, publicKeyOf, type PublicKey } from './fingerprint.js';
@@ -22,7 +23,6 @@ interface UsableKey extends RequestedKey {
   needsPassphrase: boolean;
 }
 
-type KeyOptions = Pick<AgentkeepOptions, 'keys' | 'extended' | 'confallhosts' | 'ignoreMissing'>;
 
 async function requestedKeys(ctx: Context, opts: KeyOptions): Promise<RequestedKey[]> {
   return resolveKeyArgs(opts.keys, { home: ctx.home, env: ctx.env, extended: opts.extended, confallhosts: opts.confallhosts, debug: ctx.report.debug });
@@ -40,7 +40,7 @@ function usableKeys(ctx: Context, keys: RequestedKey[], ignoreMissing: boolean):
       continue;
     }
     if (st.status === 'too-open') {
-      const mode = (st.mode ?? 0).toString(8).padStart(4, '0');
+      const mode = describeMode(st.mode ?? 0);
       ctx.report.warn(`ssh key ${key.path} has mode ${mode}: ssh-add refuses a private key that group or others can read ("UNPROTECTED PRIVATE KEY FILE"); skipping it. Fix: chmod 600 '${key.path}'`);
       problems++;
       continue;
@@ -82,7 +82,7 @@ function reportKnown(ctx: Context, keys: UsableKey[]): void {
 }
 
 /** `--keyring`: loads what it can with stored passphrases (fd 3); returns the agent's identities after. */
-async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[], opts: AgentkeepOptions): Promise<Identity[]> {
+async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[], opts: KeyOptions): Promise<Identity[]> {
   const wanted = missing.filter((k) => k.needsPassphrase && k.publicKey !== undefined);
   if (wanted.length > 0) {
     const { keyringPassphrases, loadKeysNonInteractive } = await import('../ephemeral/load.js');
@@ -101,7 +101,7 @@ async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[],
 }
 
 /** Clears (with --clear) and loads the requested keys that the agent does not hold yet. */
-export async function manageKeys(ctx: Context, agent: Agent, opts: AgentkeepOptions): Promise<void> {
+export async function manageKeys(ctx: Context, agent: Agent, opts: KeyOptions): Promise<void> {
   const requested = opts.noask ? [] : await requestedKeys(ctx, opts);
   if (requested.length === 0) {
     if (opts.clear) await clearAgent(ctx, agent);
@@ -186,7 +186,7 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: AgentkeepOpti
 }
 
 /** `-r/--ssh-rm KEY...`: removes the named keys; 0 when none of them is loaded afterwards. */
-export async function removeNamedKeys(ctx: Context, agent: Agent, opts: AgentkeepOptions): Promise<number> {
+export async function removeNamedKeys(ctx: Context, agent: Agent, opts: KeyOptions): Promise<number> {
   const requested = await requestedKeys(ctx, opts);
   if (requested.length === 0) throw new AgentkeepError('USAGE', '--ssh-rm needs the keys to remove', 'run: agentkeep --ssh-rm id_ed25519');
   const { usable, problems } = usableKeysForRemoval(ctx, requested);

@@ -140,7 +140,7 @@ Options:
   --lock[=NAME]        do not start while another run with this lock runs (exit 75);
                        --lock NAME also works; bare --lock (then -- or another option)
                        uses a name derived from the command
-  --lock-wait SECONDS  wait this long for the lock instead of failing at once
+  --lock-wait DURATION  wait up to DURATION for the lock instead of failing at once
   --timeout DURATION   stop the job after DURATION (90, 90s, 15m, 2h, 1h30m): TERM to its
                        process group, KILL after the grace period; exit 124
   --kill-after DURATION  grace period between TERM and KILL (default 10s)
@@ -152,6 +152,10 @@ Options:
   -q, --quiet          print the job's output only if it fails (cron mails only failures)
   -h, --help           show this help
   -V, --version        print the version
+
+Under cron (stdin not a terminal) and with --timeout, the job runs in its own session and
+process group, so signals and --timeout reach all its processes; it then has no controlling
+terminal, so nothing in it can ask at the terminal (ssh cannot confirm a new host key).
 
 Exit status: the job's own; 128+N if it was killed by signal N; 75 nothing run (no agent,
 key not loaded, lock held); 124 timed out; 126 not executable; 127 not found; 64 usage;

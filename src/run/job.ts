@@ -1,5 +1,9 @@
 // Runs the job: spawn with the agent's environment, forward signals, enforce --timeout on the
 // whole process group, and turn what happened into an exit status.
+// newGroup spawns with `detached: true`, which is setsid(): a new SESSION as well as a new
+// process group. Signals to the group then reach grandchildren, and nothing at a terminal can
+// stop the job; the price is that the job has no controlling terminal, so /dev/tty cannot be
+// opened (ssh cannot ask about an unknown host key or for a password).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { EXIT } from '../errors.js';
@@ -10,7 +14,7 @@ export const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQ
 export interface JobSpec {
   argv: string[];
   env: NodeJS.ProcessEnv;
-  /** Own process group (and session), so that --timeout and forwarded signals reach grandchildren. */
+  /** Own session and process group (setsid), so that --timeout and forwarded signals reach grandchildren; no controlling terminal. */
   newGroup: boolean;
   timeoutMs?: number | undefined;
   killAfterMs: number;

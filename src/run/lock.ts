@@ -16,6 +16,9 @@ export function defaultLockName(command: string[]): string {
 
 /** Takes the run lock NAME, waiting up to `waitMs`; returns its release function. */
 export async function takeRunLock(keydir: string, uid: number, name: string, waitMs: number): Promise<() => Promise<void>> {
+  // The key directory itself first: ensureKeydir(run-locks) alone would create or accept a parent
+  // that is group-writable or someone else's, and put our lock files inside it.
+  ensureKeydir(keydir, uid);
   const dir = join(keydir, 'run-locks');
   ensureKeydir(dir, uid);
   const path = join(dir, name);
@@ -27,7 +30,7 @@ export async function takeRunLock(keydir: string, uid: number, name: string, wai
       const waited = waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1000)} s` : '';
       throw new AgentkeepError('LOCK_HELD', `not started: the lock "${name}" is held by an earlier run that is still running (${path}.lock)${waited}`,
         waitMs > 0 ? 'the earlier run is taking longer than usual; raise --lock-wait or check it with: ps -ef | grep agentrun'
-          : 'nothing to do if the earlier run is just long; to wait for it instead, add --lock-wait SECONDS');
+          : 'nothing to do if the earlier run is just long; to wait for it instead, add --lock-wait DURATION (e.g. --lock-wait 10m)');
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(10, deadline - Date.now()))));
   }

@@ -3,6 +3,8 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
+import { quoteSh } from '../envfile/render.js';
+import { describeMode } from '../envfile/store.js';
 
 /** An open log file. */
 export interface RunLog {
@@ -36,7 +38,7 @@ export function openRunLog(file: string, uid: number, cwd = process.cwd()): RunL
   };
   if (!st.isFile()) throw refuse('it is not a regular file', 'point --log at a regular file');
   if (st.uid !== uid) throw refuse(`it is owned by uid ${st.uid}, not by you (uid ${uid})`, 'use a log file of your own');
-  if ((st.mode & 0o002) !== 0) throw refuse(`mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')} lets anyone write to it`, `run: chmod o-w '${path}'`);
+  if ((st.mode & 0o002) !== 0) throw refuse(`mode ${describeMode(st.mode)} lets anyone write to it`, `run: chmod o-w '${path}'`);
   const write = (data: Buffer) => {
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
@@ -68,5 +70,5 @@ export function openRunLog(file: string, uid: number, cwd = process.cwd()): RunL
 
 /** A command line as it would be typed, for log lines. */
 export function showCommand(argv: string[]): string {
-  return argv.map((w) => (/^[A-Za-z0-9_./:@%+,=-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return argv.map(quoteSh).join(' ');
 }

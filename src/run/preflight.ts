@@ -5,6 +5,7 @@ import { AgentkeepError, isErrno } from '../errors.js';
 import type { Context } from '../context.js';
 import { findAgent, type Agent } from '../agent/discover.js';
 import { checkKeydir } from '../envfile/store.js';
+import { quoteSh } from '../envfile/render.js';
 import { keyPath } from '../keys/resolve.js';
 import { publicKeyOf } from '../keys/fingerprint.js';
 
@@ -21,10 +22,6 @@ export interface WhereOptions {
   host?: string | undefined;
 }
 
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:@%+,=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The exact `agentkeep ...` command that loads the keys this job needs. */
 export function fixCommand(where: WhereOptions, keys: string[]): string {
   const words = ['agentkeep'];
@@ -32,7 +29,7 @@ export function fixCommand(where: WhereOptions, keys: string[]): string {
   if (where.absolute) words.push('--absolute');
   if (where.host !== undefined) words.push('--host', where.host);
   const named = keys.filter((k) => !k.startsWith('SHA256:'));
-  const cmd = [...words, ...named].map(shellWord).join(' ');
+  const cmd = [...words, ...named].map(quoteSh).join(' ');
   return named.length > 0 ? cmd : `${cmd} KEY (the key your cron jobs use; agentrun --require KEY checks for it)`;
 }
 

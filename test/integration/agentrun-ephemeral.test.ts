@@ -1,7 +1,7 @@
 // `agentrun --ephemeral KEY`: a private agent for one cron job, a real ssh pull through it, and
 // no agent or directory left behind on any way out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
@@ -78,6 +78,26 @@ describe('agentrun --ephemeral with a real sshd', () => {
     expect(r.code).toBe(143);
     expect(await waitFor(() => leftovers().agents.every((pid) => !alive(pid)))).toBe(true);
     expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it.each([
+    ['writable by others', (dir: string) => chmodSync(dir, 0o777), 'mode 0777'],
+    ['owned by another user', (dir: string) => chownSync(dir, 1, 1), 'owned by uid 1'],
+  ])('when the key directory is %s then --ephemeral --lock exits 78 without running the job or writing into it', async (_what, spoil, why) => {
+    mkdirSync(sb.keydir, { mode: 0o700 });
+    try {
+      spoil(sb.keydir);
+      const marker = join(sb.dir, 'never');
+      const r = await cronAgentrun(sb, ['--ephemeral', 'backup_eph', '--askpass', askpass.program, '--lock', 'n', 'sh', '-c', `touch '${marker}'`], { env: { TMPDIR: tmp } });
+      expect(r.code, r.stderr).toBe(78);
+      expect(r.stderr).toContain(`refusing to use ${sb.keydir}: `);
+      expect(r.stderr).toContain(why);
+      expect(existsSync(marker)).toBe(false);
+      expect(readdirSync(sb.keydir)).toEqual([]);
+      expect(leftovers()).toEqual({ agents: [], dirs: [] });
+    } finally {
+      rmSync(sb.keydir, { recursive: true, force: true });
+    }
   });
 
   it('when no passphrase source works then nothing runs and the exit status is 75', async () => {

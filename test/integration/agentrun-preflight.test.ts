@@ -153,4 +153,12 @@ describe('agentrun preflight', () => {
     const r = await expectRefused(marker, [], 78);
     expect(r.stderr).toContain(`chmod 700 '${sb.keydir}'`);
   });
+
+  it('when the key directory is writable by others and --lock is given then exit 78 and no lock directory is made', async () => {
+    const { marker } = loggedIn();
+    chmodSync(sb.keydir, 0o777);
+    const r = await expectRefused(marker, ['--lock', 'n'], 78);
+    expect(r.stderr).toContain(`chmod 700 '${sb.keydir}'`);
+    expect(existsSync(join(sb.keydir, 'run-locks'))).toBe(false);
+  });
 });

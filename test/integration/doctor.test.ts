@@ -1,10 +1,10 @@
 // `agentkeep doctor --json` under a cron-like environment: each failure state agentrun refuses
 // is reported with its stable code and fix, the healthy state exits 0, and nothing is changed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AGENTKEEP, AGENTRUN, HOST, Sandbox, alive, run, waitFor } from '../helpers/sandbox.js';
-import { cronEnv, setupAgent, sshAdd, sshAddWipe } from '../helpers/agentrun.js';
+import { cronAgentrun, cronEnv, setupAgent, sshAdd, sshAddWipe } from '../helpers/agentrun.js';
 import type { DoctorReport } from '../../src/doctor/inspect.js';
 
 describe('agentkeep doctor', () => {
@@ -99,6 +99,41 @@ describe('agentkeep doctor', () => {
     expect(codes(report)).toEqual(['UNSAFE_PATH']);
     expect(report.agentrunStatus).toBe(78);
     expect(report.problems[0]!.fix).toBe(`run: chmod 600 '${sb.file('sh')}'`);
+  });
+
+  it.each([
+    ['a symbolic link to the real socket', (sock: string) => { renameSync(sock, join(sb.dir, 'moved.sock')); symlinkSync(join(sb.dir, 'moved.sock'), sock); }],
+    ['owned by another user', (sock: string) => { chownSync(sock, 1, 1); }],
+  ])('when the socket in the env file is %s then agentrunStatus is what a real agentrun exits with (75)', async (_what, spoil) => {
+    const { sock, cronPath } = loggedIn();
+    spoil(sock);
+    const { code, report } = await doctor(['--cron-path', cronPath]);
+    expect(code).toBe(1);
+    expect(codes(report)).toEqual(['AGENT_NOT_ANSWERING']);
+    const real = await cronAgentrun(sb, ['true']);
+    expect(real.code, real.stderr).toBe(75);
+    expect(report.agentrunStatus).toBe(real.code);
+  });
+
+  it('when a --require key file does not exist then agentrunStatus is 1, as a real agentrun exits', async () => {
+    const { cronPath } = loggedIn();
+    const { code, report } = await doctor(['--cron-path', cronPath, '--require', 'no_such_key']);
+    expect(code).toBe(1);
+    expect(codes(report)).toEqual(['KEY_FILE']);
+    const real = await cronAgentrun(sb, ['--require', 'no_such_key', 'true']);
+    expect(real.code, real.stderr).toBe(1);
+    expect(report.agentrunStatus).toBe(real.code);
+  });
+
+  it('when doctor runs in a shell whose SSH_AUTH_SOCK names a live agent but the env file names none then agentrunStatus is still 75', async () => {
+    const { sock, cronPath } = loggedIn();
+    renameSync(sb.file('sh'), join(sb.dir, 'old-sh'));
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json', '--cron-path', cronPath], { env: { ...cronEnv(sb), SSH_AUTH_SOCK: sock } });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(codes(report)).toEqual(['ENV_FILE_MISSING']);
+    expect(report.agentrunStatus).toBe(75);
+    expect((await cronAgentrun(sb, ['true'])).code).toBe(75);
   });
 
   it('when the key directory does not exist then KEYDIR_MISSING', async () => {

@@ -1,7 +1,9 @@
 // agentrun's command line: options stop at COMMAND, --lock's optional name, durations, usage errors.
 import { describe, expect, it } from 'vitest';
 import { AgentkeepError } from '../../src/errors.js';
-import { DEFAULT_KILL_AFTER_MS, durationMs, formatDuration, parseRunArgs, type RunArgs } from '../../src/run/args.js';
+import { spawnSync } from 'node:child_process';
+import { DEFAULT_KILL_AFTER_MS, durationMs, formatDuration, parseRunArgs, RUN_HELP, type RunArgs } from '../../src/run/args.js';
+import { showCommand } from '../../src/run/log.js';
 import { defaultLockName } from '../../src/run/lock.js';
 import { Capture, CAPTURE_LIMIT } from '../../src/run/capture.js';
 import { signalStatus } from '../../src/run/job.js';
@@ -126,6 +128,20 @@ describe('run helpers', () => {
 
   it('when the fix names keys and directories then they are shell-quoted', () => {
     expect(fixCommand({ dir: '/srv/my keys', absolute: true, host: 'b1' }, ['backup_ed25519', 'SHA256:x'])).toBe("agentkeep --dir '/srv/my keys' --absolute --host b1 backup_ed25519");
+  });
+
+  it('when a word holds a quote, a space or nothing then log lines and fixes quote it the way sh reads it back', () => {
+    const words = ['rsync', "it's here", '', 'a=b', '$HOME', '-e', 'ssh -i k'];
+    expect(showCommand(words)).toBe(`rsync 'it'\\''s here' '' a=b '$HOME' -e 'ssh -i k'`);
+    const back = spawnSync('/bin/sh', ['-c', `printf '%s\\0' ${showCommand(words)}`], { encoding: 'utf8' }).stdout.split('\0').slice(0, -1);
+    expect(back).toEqual(words);
+    expect(fixCommand({ dir: "/srv/o'neil" }, ['k'])).toBe(`agentkeep --dir '/srv/o'\\''neil' k`);
+  });
+
+  it('when help is shown then --lock-wait takes a DURATION and the own session is stated', () => {
+    expect(RUN_HELP).toContain('--lock-wait DURATION');
+    expect(RUN_HELP).not.toContain('SECONDS');
+    expect(RUN_HELP).toContain('its own session and\nprocess group');
   });
 });
 

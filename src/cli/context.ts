@@ -1,0 +1,21 @@
+// The Context both bins build from the command line's location options and the environment.
+import { userInfo } from 'node:os';
+import type { Context, Reporter } from '../context.js';
+import { resolvePaths } from '../paths.js';
+import type { Io } from './run-cli.js';
+
+/** Where the key directory and socket are, as the user wrote it (--dir, --absolute, --host, socket). */
+export interface ContextOptions {
+  dir?: string | undefined;
+  absolute?: boolean | undefined;
+  host?: string | undefined;
+  socket?: string | undefined;
+}
+
+/** Builds the Context: our uid, HOME (else the password database's), the resolved paths, `report`. */
+export function contextFor(opts: ContextOptions, io: Io, report: Reporter): Context {
+  const uid = process.getuid?.() ?? 0;
+  const home = io.env.HOME && io.env.HOME !== '' ? io.env.HOME : userInfo().homedir;
+  const paths = resolvePaths({ home, uid, dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.socket });
+  return { uid, home, env: io.env, paths, report };
+}

@@ -1,0 +1,20 @@
+// What the key side of a login was asked to do; the CLI's options extend this.
+
+/** The key options of SPEC §4 and §5, independent of how they were parsed. */
+export interface KeyOptions {
+  keys: string[];
+  clear: boolean;
+  noask: boolean;
+  ignoreMissing: boolean;
+  /** Minutes (ssh-add -t). */
+  timeout?: number;
+  confirm: boolean;
+  nogui: boolean;
+  keyring: boolean;
+  extended: boolean;
+  confallhosts: boolean;
+  quiet: boolean;
+  nolock: boolean;
+  /** Seconds; undefined means the default for the phase. */
+  lockwait?: number;
+}
