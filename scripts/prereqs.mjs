@@ -14,7 +14,7 @@ export const REQUIRED = {
   shellcheck: 'shellcheck',
   'gnome-keyring-daemon': 'gnome-keyring', 'dbus-run-session': 'dbus-daemon', 'secret-tool': 'libsecret-tools',
   tmux: 'tmux', keychain: 'keychain', hyperfine: 'hyperfine',
-  setpriv: 'util-linux', script: 'bsdutils', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', ps: 'procps',
+  setpriv: 'util-linux', script: 'bsdutils', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', ps: 'procps', time: 'time',
 };
 
 const SEARCH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];

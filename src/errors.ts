@@ -30,6 +30,7 @@ const CODES = {
   IO: EXIT.failure,
 } as const;
 
+/** The stable code of every failure the tool reports. */
 export type ErrorCode = keyof typeof CODES;
 
 /** A failure with a stable code, a message naming what was found, and a hint naming the fix. */

@@ -21,6 +21,7 @@ export interface Paths {
   socketNote: string | undefined;
 }
 
+/** The inputs to every path: HOME, uid, and the --dir/--absolute/--host/--ssh-agent-socket options. */
 export interface PathOptions {
   home: string;
   uid: number;

@@ -21,6 +21,7 @@ export interface Agent {
   source: 'pidfile' | 'environment' | 'forwarded' | 'adopted' | 'started';
 }
 
+/** How to look for an existing agent (SPEC §3 steps 1–2). */
 export interface FindOptions {
   inherit: boolean;
   allowForwarded: boolean;
@@ -28,6 +29,7 @@ export interface FindOptions {
   persist: boolean;
 }
 
+/** How to look for, and if needed start, the agent (SPEC §3 step 3). */
 export interface EnsureOptions extends FindOptions {
   lock: boolean;
   lockWaitMs: number;

@@ -27,6 +27,7 @@ export function identityOf(blob: Buffer, comment: string): Identity {
   return { blob, comment, get fingerprint() { return fingerprint ??= fingerprintOf(blob); } };
 }
 
+/** How a request failed: no socket, refused (dead), denied, no answer in time, closed, bad reply, agent said no. */
 export type AgentErrorKind = 'missing' | 'refused' | 'denied' | 'timeout' | 'closed' | 'protocol' | 'failure' | 'other';
 
 /** A failed request, with a kind the callers can branch on. */

@@ -2,6 +2,7 @@
 // target is re-checked as a live ssh-agent with our real uid just before it is signalled.
 import { isLiveSshAgent, listSshAgents } from './proc.js';
 
+/** Which agents `--stop` ends. */
 export type StopWhich = 'mine' | 'others' | 'all';
 
 /** Which PIDs a stop request covers; `mine` is the agent the env files name (if local). */

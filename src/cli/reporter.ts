@@ -1,6 +1,7 @@
 // The terminal side of the Reporter: keychain-style ` * ` lines on stderr, coloured only on a TTY.
 import type { Reporter } from '../context.js';
 
+/** What the terminal reporter shows and where it writes. */
 export interface ReporterOptions {
   quiet: boolean;
   debug: boolean;

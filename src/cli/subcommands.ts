@@ -2,6 +2,7 @@
 // loaded only when called so that the login path never pays for them.
 import type { Io } from './run-cli.js';
 
+/** A subcommand: its argv (after its name) and the Io; resolves to the exit status. */
 export type Subcommand = (argv: string[], io: Io) => Promise<number>;
 
 /** The first word that selects a subcommand; a key file with one of these names needs `./NAME`. */

@@ -61,6 +61,7 @@ export interface DoctorReport {
   problems: Problem[];
 }
 
+/** What doctor inspects: the context, the --require keys and the PATH cron will use. */
 export interface DoctorOptions extends WhereOptions {
   /** The caller's context; its SSH_AUTH_SOCK/SSH_AGENT_PID are ignored, as cron has none. */
   ctx: Context;

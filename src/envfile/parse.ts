@@ -2,6 +2,7 @@
 // accepted; anything else makes the file invalid, and it is never sourced or evaluated.
 import type { AgentEnv } from './render.js';
 
+/** The agent an `H-sh` file names, or why the file is not valid. */
 export type ParsedEnv = { ok: true; env: AgentEnv } | { ok: false; reason: string };
 
 const LINE = /^(SSH_AUTH_SOCK|SSH_AGENT_PID)=(.*); export \1;$/;

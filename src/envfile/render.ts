@@ -8,6 +8,7 @@ export interface AgentEnv {
   pid?: number | undefined;
 }
 
+/** The four env files: sh, csh, fish, and systemd's EnvironmentFile=. */
 export type EnvFlavour = 'sh' | 'csh' | 'fish' | 'envfile';
 
 const BARE = /^[A-Za-z0-9_./:@%+,=-]+$/;

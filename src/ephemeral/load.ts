@@ -12,6 +12,7 @@ import { verifyPassphrase } from '../keys/verify-passphrase.js';
 /** Looks up stored passphrases by fingerprint; a Map, or the reason the keyring cannot be used. */
 export type PassphraseSource = (fingerprints: string[]) => Promise<{ ok: true; value: Map<string, string | undefined> } | { ok: false; unavailable: { message: string; hint: string } }>;
 
+/** Which keys to load into a private agent, and where their passphrases come from. */
 export interface LoadOptions {
   /** Private key files (already resolved to paths). */
   keys: string[];
@@ -20,10 +21,15 @@ export interface LoadOptions {
   passphrases?: PassphraseSource | undefined;
   /** The user's askpass program for keys without a (working) stored passphrase. */
   askpass?: string | undefined;
+  /** How long the askpass program may take before ssh-add and it are killed (default ASKPASS_DEADLINE_MS). */
+  askpassTimeoutMs?: number | undefined;
   lifetimeSec?: number | undefined;
   confirm?: boolean | undefined;
   report?: Reporter | undefined;
 }
+
+/** Nobody watches a cron job's askpass: one that has not answered by then never will. */
+export const ASKPASS_DEADLINE_MS = 60_000;
 
 /** The OS keyring as a PassphraseSource (imported only when used). */
 export function keyringPassphrases(env: NodeJS.ProcessEnv, timeoutMs?: number): PassphraseSource {
@@ -93,7 +99,13 @@ export async function loadKeysNonInteractive(sock: string, opts: LoadOptions): P
     const result = await runSshAdd({
       sock, paths: rest, prompt: { kind: 'askpass', program: opts.askpass },
       lifetimeSec: opts.lifetimeSec, confirm: opts.confirm ?? false, quiet: true, env: opts.env,
+      timeoutMs: opts.askpassTimeoutMs ?? ASKPASS_DEADLINE_MS,
     });
+    if (result.timedOut) {
+      const seconds = Math.round((opts.askpassTimeoutMs ?? ASKPASS_DEADLINE_MS) / 100) / 10;
+      throw notLoaded(`${opts.askpass} did not answer within ${seconds} s for ${rest.join(', ')}; it and ssh-add were stopped`,
+        'check that the askpass program prints the passphrase without waiting for a human, or store it once with: agentkeep passphrase set KEY');
+    }
     if (result.code !== 0) {
       throw notLoaded(`ssh-add could not load ${rest.join(', ')} through ${opts.askpass} (${result.signal ? `killed by ${result.signal}` : `exit status ${result.code}`})`,
         'check that the askpass program prints the right passphrase');

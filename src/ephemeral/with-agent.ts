@@ -49,7 +49,7 @@ export async function withEphemeralAgent<T>(opts: EphemeralOptions, body: (agent
   try {
     opts.report?.debug(`started a private ssh-agent ${agent.pid} at ${agent.sock}`);
     await loadKeysNonInteractive(agent.sock, {
-      keys: opts.keys, env: opts.env, passphrases: opts.passphrases, askpass: opts.askpass,
+      keys: opts.keys, env: opts.env, passphrases: opts.passphrases, askpass: opts.askpass, askpassTimeoutMs: opts.askpassTimeoutMs,
       lifetimeSec: opts.lifetimeSec, confirm: opts.confirm, report: opts.report,
     });
     return await body(agent);

@@ -39,13 +39,49 @@ export function readHiddenFromTty(prompt: string): Promise<string> {
   });
 }
 
-/** The first line of a non-terminal stdin (without its line ending). */
-export function readLineFromStdin(stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+/** Longest first line of stdin taken as a passphrase, in bytes (its line ending not counted). */
+export const MAX_SECRET_LINE = 4096;
+
+/**
+ * The first line of a non-terminal stdin (without "\n" or "\r\n"), or all of it when it has no
+ * newline; throws NO_PROMPT when that line is longer than MAX_SECRET_LINE bytes.
+ */
+export function readLineFromStdin(stdin: NodeJS.ReadableStream & { destroy?: () => void } = process.stdin): Promise<string> {
   return new Promise((resolve, reject) => {
-    let text = '';
-    stdin.setEncoding('utf8');
-    stdin.on('data', (d: string) => { text += d; });
-    stdin.on('error', reject);
-    stdin.on('end', () => resolve(text.split(/\r?\n/)[0] ?? ''));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // Stop reading as soon as the line is known: what follows (`yes pw |`, an ssh session that
+    // stays open) must neither pile up in memory nor keep the process alive.
+    const stop = (): void => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onError);
+      stdin.on('error', () => { /* the writer may still be writing into the closed pipe */ });
+      stdin.pause();
+      stdin.destroy?.();
+    };
+    const done = (): void => {
+      stop();
+      let line = Buffer.concat(chunks);
+      if (line[line.length - 1] === 0x0d) line = line.subarray(0, -1);
+      if (line.length <= MAX_SECRET_LINE) return resolve(line.toString('utf8'));
+      reject(new AgentkeepError('NO_PROMPT',
+        `the first line of stdin is longer than ${MAX_SECRET_LINE} bytes, which is no passphrase; nothing was stored`,
+        'pipe just the passphrase and a newline: printf \'%s\\n\' "$PASS" | agentkeep passphrase set KEY'));
+    };
+    const onData = (d: Buffer | string): void => {
+      const chunk = typeof d === 'string' ? Buffer.from(d, 'utf8') : d;
+      const nl = chunk.indexOf(0x0a);
+      const part = nl === -1 ? chunk : chunk.subarray(0, nl);
+      chunks.push(part);
+      size += part.length;
+      // Over the cap (plus one byte for a "\r"): no need to wait for the end of the line.
+      if (nl !== -1 || size > MAX_SECRET_LINE + 1) done();
+    };
+    const onEnd = (): void => done();
+    const onError = (error: Error): void => { stop(); reject(error); };
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.on('error', onError);
   });
 }

@@ -13,6 +13,7 @@ export const KEYRING_TIMEOUT_MS = 10_000;
 // An account no key can have (fingerprints start with SHA256:), looked up to probe the store.
 const PROBE_ACCOUNT = 'agentkeep-probe';
 
+/** The environment (D-Bus session) and time limit for one keyring call. */
 export interface KeyringOptions {
   /** The environment whose D-Bus session is used (DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR). */
   env: NodeJS.ProcessEnv;

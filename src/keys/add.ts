@@ -1,7 +1,7 @@
 // Running ssh-add: once for all missing keys, prompting on the terminal or through the user's
 // askpass (behind a shim that bounds retries), or fed a passphrase we hold through fd 3.
 import { spawn, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
@@ -11,6 +11,7 @@ import { shellFile } from './shell-dir.js';
 /** A non-interactive ssh-add (fd 3) that has not finished by then is killed. */
 const FD3_TIMEOUT_MS = 30_000;
 
+/** One ssh-add run: the agent, the key files, how to prompt, and ssh-add's flags. */
 export interface SshAddOptions {
   sock: string;
   paths: string[];
@@ -20,6 +21,15 @@ export interface SshAddOptions {
   confirm: boolean;
   quiet: boolean;
   env: NodeJS.ProcessEnv;
+  /** Give up after this long: ssh-add and everything it started (the askpass) are killed. None: wait as long as it takes. */
+  timeoutMs?: number | undefined;
+}
+
+/** How ssh-add ended; `timedOut` when we killed it at the deadline. */
+export interface SshAddResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut?: boolean;
 }
 
 function sshAddArgs(paths: string[], o: { lifetimeSec?: number | undefined; confirm?: boolean | undefined; quiet?: boolean | undefined }): string[] {
@@ -47,8 +57,47 @@ function waitExit(child: ReturnType<typeof spawn>): Promise<{ code: number | nul
   });
 }
 
+/** Parent pid of each process /proc lets us read. */
+function parentPids(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  let pids: string[] = [];
+  try { pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)); } catch { return children; }
+  for (const pid of pids) {
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(pid)]);
+    } catch { /* gone meanwhile */ }
+  }
+  return children;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try { process.kill(pid, sig); } catch { /* already gone */ }
+}
+
+/**
+ * Kills `root` and its descendants (ssh-add, the askpass shim, the user's program and whatever
+ * that runs). ssh-add stays in our process group so a Ctrl-C still reaches it; we find its
+ * children through /proc instead, stopping each one first so that none forks or is re-parented
+ * (and so lost to us) before the SIGKILL.
+ */
+function killTree(root: number): void {
+  const found = [root];
+  signal(root, 'SIGSTOP');
+  for (let round = 0; round < 5; round++) {
+    const children = parentPids();
+    const fresh = found.flatMap((p) => children.get(p) ?? []).filter((p) => !found.includes(p));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) signal(pid, 'SIGSTOP');
+    found.push(...fresh);
+  }
+  for (const pid of found) signal(pid, 'SIGKILL');
+}
+
 /** Runs one ssh-add for `paths`, prompting as chosen; its output goes to our stderr (stdout may be eval'ed). */
-export async function runSshAdd(o: SshAddOptions): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
   if (o.paths.length === 0) throw new AgentkeepError('KEY_ADD', 'internal: ssh-add called without key files');
   const env = baseEnv(o.env, o.sock);
   let state: string | undefined;
@@ -69,13 +118,28 @@ export async function runSshAdd(o: SshAddOptions): Promise<{ code: number | null
     });
     stdio = ['ignore', 2, 2];
   }
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   try {
-    return await waitExit(spawn('ssh-add', sshAddArgs(o.paths, o), { env, stdio }));
+    const child = spawn('ssh-add', sshAddArgs(o.paths, o), { env, stdio });
+    if (o.timeoutMs !== undefined && child.pid !== undefined) {
+      const pid = child.pid;
+      timer = setTimeout(() => {
+        // Not yet reaped, so the pid is still ssh-add's.
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        timedOut = true;
+        killTree(pid);
+      }, o.timeoutMs);
+    }
+    const result = await waitExit(child);
+    return timedOut ? { ...result, timedOut } : result;
   } finally {
+    clearTimeout(timer);
     if (state) rmSync(state, { recursive: true, force: true });
   }
 }
 
+/** ssh-add's flags and environment when agentkeep supplies the passphrase. */
 export interface PassphraseAddOptions {
   lifetimeSec?: number | undefined;
   confirm?: boolean | undefined;

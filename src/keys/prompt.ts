@@ -5,6 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 /** How many passphrase attempts the askpass shim allows in one ssh-add run. */
 export const ASKPASS_TRIES = 3;
 
+/** How a passphrase can be asked for: the terminal, an askpass program, or not at all (and why). */
 export type PromptWay = { kind: 'terminal' } | { kind: 'askpass'; program: string } | { kind: 'none'; why: string };
 
 /** True when we have a controlling terminal and stdin is a terminal: a human can type. */

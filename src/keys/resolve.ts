@@ -18,6 +18,7 @@ export interface RequestedKey {
   path: string;
 }
 
+/** What key arguments are resolved against: HOME, the environment, and the extended forms allowed. */
 export interface ResolveOptions {
   home: string;
   env: NodeJS.ProcessEnv;

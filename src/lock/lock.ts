@@ -8,6 +8,7 @@ export const STALE_MS = 4000;
 /** How often a live holder refreshes its lock. */
 const UPDATE_MS = 1000;
 
+/** How long and how to wait for a lock held by someone else. */
 export interface LockWaitOptions<T> {
   /** How long to wait for a live holder before failing with LOCK_TIMEOUT. */
   waitMs: number;

@@ -22,6 +22,7 @@ export interface RunArgs {
   askpass?: string;
 }
 
+/** What agentrun was asked: help, version, or a job to run. */
 export type ParsedRun = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; args: RunArgs };
 
 /** Grace between TERM and KILL when --timeout expires, unless --kill-after says otherwise. */

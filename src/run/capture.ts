@@ -1,5 +1,6 @@
 // `--quiet`: keeps the job's output (stdout and stderr, in arrival order) to replay it only if
 // the job fails, as cronic does. Bounded, so a chatty job cannot exhaust memory.
+/** Which of the job's output streams a chunk came from. */
 export type Stream = 'stdout' | 'stderr';
 
 /** Most output kept for replay; the rest is counted and reported as dropped. */

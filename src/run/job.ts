@@ -11,6 +11,7 @@ import { EXIT } from '../errors.js';
 /** Signals agentrun passes on to the job. */
 export const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
 
+/** The job: argv, environment, limits, process group, and where its output goes. */
 export interface JobSpec {
   argv: string[];
   env: NodeJS.ProcessEnv;

@@ -96,6 +96,30 @@ describe('keys from an askpass program', () => {
     expect(sb.sandboxAgents()).toEqual([]);
   });
 
+  it('when the askpass program hangs past the deadline then it and ssh-add are killed and loading fails with KEY_NOT_LOADED', async () => {
+    const key = sb.keygen('k', { passphrase: PASS });
+    const pids = join(sb.dir, 'hang.pids');
+    const program = join(sb.dir, 'hang-askpass.sh');
+    // The askpass itself and a child of it: both must be gone afterwards.
+    writeFileSync(program, `#!/bin/sh\necho $$ >> '${pids}'\nsleep 300 &\necho $! >> '${pids}'\nwait\n`, { mode: 0o700 });
+    let ran = false;
+    const started = Date.now();
+    const error = await withEphemeralAgent({ keys: [key], env: sb.env, askpass: program, askpassTimeoutMs: 1500, baseDir: sb.dir }, async () => { ran = true; })
+      .then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentkeepError);
+    expect((error as AgentkeepError).code).toBe('KEY_NOT_LOADED');
+    expect((error as AgentkeepError).exitCode).toBe(75);
+    expect((error as AgentkeepError).message).toContain('did not answer within 1.5 s');
+    expect(ran).toBe(false);
+    // Generous: the askpass alone would take 300 s.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const started2 = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+    expect(started2).toHaveLength(2);
+    for (const pid of started2) sb.track(pid);
+    expect(await waitFor(() => started2.every((pid) => !alive(pid)))).toBe(true);
+    expect(sb.sandboxAgents()).toEqual([]);
+  }, 45_000);
+
   it('when there is neither a stored passphrase nor an askpass program then nothing runs and the error says how to fix it', async () => {
     const key = sb.keygen('k', { passphrase: PASS });
     const error = await withEphemeralAgent({ keys: [key], env: sb.env, baseDir: sb.dir }, async () => 'ran').then(() => undefined, (e: unknown) => e);

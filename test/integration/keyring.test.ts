@@ -1,13 +1,14 @@
 // `agentkeep passphrase` against a real Secret Service (gnome-keyring-daemon on a private bus),
 // and against every way the keyring can be missing: no bus, a bus that never answers, no
 // Secret Service on the bus, a locked keyring.
+import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../src/agent/protocol.js';
 import { publicKeyOf } from '../../src/keys/fingerprint.js';
-import { Sandbox } from '../helpers/sandbox.js';
+import { AGENTKEEP, Sandbox } from '../helpers/sandbox.js';
 import { startSecretService, type SecretService } from '../helpers/secret-service.js';
 
 const PASS = 'correct horse battery';
@@ -79,6 +80,67 @@ describe('with a running, unlocked Secret Service', () => {
     const forget = await sb.agentkeep(['passphrase', 'forget', print], { env: ss.env });
     expect(forget.code, forget.stderr).toBe(0);
     expect((await ss.secretTool(['lookup', 'service', 'agentkeep', 'username', print])).code).not.toBe(0);
+  });
+
+  /** `agentkeep passphrase set KEY` fed by `feed`, which may never close stdin; 'hung' after 20 s. */
+  async function setFedBy(key: string, feed: (stdin: NodeJS.WritableStream) => void): Promise<{ code: number | null | 'hung'; stderr: string }> {
+    const child = spawn(process.execPath, [AGENTKEEP, 'passphrase', 'set', key], { env: { ...sb.env, ...ss.env }, stdio: ['pipe', 'ignore', 'pipe'] });
+    sb.track(child.pid!);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdin!.on('error', () => { /* agentkeep stopped reading, as it should */ });
+    feed(child.stdin!);
+    const code = await new Promise<number | null | 'hung'>((resolve) => {
+      const timer = setTimeout(() => resolve('hung'), 20_000);
+      child.on('close', (c) => { clearTimeout(timer); resolve(c); });
+    });
+    child.stdin!.destroy();
+    if (code === 'hung') child.kill('SIGKILL');
+    return { code, stderr };
+  }
+
+  it('when stdin has more lines after the passphrase then only the first line, without its CR, is stored', async () => {
+    const key = sb.keygen('id_ed25519', { passphrase: PASS });
+    const set = await sb.agentkeep(['passphrase', 'set', 'id_ed25519'], { env: ss.env, input: `${PASS}\r\nsecond line\nthird\n` });
+    expect(set.code, set.stderr).toBe(0);
+    expect((await ss.secretTool(['lookup', 'service', 'agentkeep', 'username', fp(key)])).stdout).toBe(PASS);
+  });
+
+  it('when the first line of stdin is longer than 4096 bytes then set exits 1 saying so and stores nothing', async () => {
+    const key = sb.keygen('id_ed25519', { passphrase: PASS });
+    const set = await sb.agentkeep(['passphrase', 'set', 'id_ed25519'], { env: ss.env, input: `${'x'.repeat(5000)}\n` });
+    expect(set.code).toBe(1);
+    expect(set.stderr).toContain('longer than 4096 bytes');
+    expect(set.stderr).not.toContain('    at ');
+    expect((await ss.secretTool(['lookup', 'service', 'agentkeep', 'username', fp(key)])).code).not.toBe(0);
+    // Endless input with no newline at all fails the same way instead of filling memory.
+    const endless = await setFedBy('id_ed25519', (stdin) => {
+      const chunk = 'y'.repeat(65536);
+      const write = (): void => { while (stdin.write(chunk)) { /* until the pipe is full */ } };
+      stdin.on('drain', write);
+      write();
+    });
+    expect(endless.code).toBe(1);
+    expect(endless.stderr).toContain('longer than 4096 bytes');
+  });
+
+  it('when stdin stays open after the first line (ssh without a tty) then set stores it and exits on its own', async () => {
+    const key = sb.keygen('id_ed25519', { passphrase: PASS });
+    const set = await setFedBy('id_ed25519', (stdin) => { stdin.write(`${PASS}\n`); });
+    expect(set.code, set.stderr).toBe(0);
+    expect((await ss.secretTool(['lookup', 'service', 'agentkeep', 'username', fp(key)])).stdout).toBe(PASS);
+  });
+
+  it('when stdin never ends (yes PASS |) then set stores the first line and exits', async () => {
+    const key = sb.keygen('id_ed25519', { passphrase: PASS });
+    const set = await setFedBy('id_ed25519', (stdin) => {
+      const line = `${PASS}\n`.repeat(4096);
+      const write = (): void => { while (stdin.write(line)) { /* until the pipe is full */ } };
+      stdin.on('drain', write);
+      write();
+    });
+    expect(set.code, set.stderr).toBe(0);
+    expect((await ss.secretTool(['lookup', 'service', 'agentkeep', 'username', fp(key)])).stdout).toBe(PASS);
   });
 
   it('when the keyring is locked then status and set exit 1 saying it is locked', async () => {

@@ -2,43 +2,12 @@
 // process's argv or environment (SPEC §3, §4).
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { Sandbox, parseShEval, waitFor } from '../helpers/sandbox.js';
 import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
+import { filesContaining, scanProc } from '../helpers/proc-scan.js';
 
 let sb: Sandbox;
 afterEach(() => sb?.cleanup());
-
-/** Every readable /proc/PID/{cmdline,environ} that contains `needle`, and how many processes were read. */
-function scanProc(needle: string): { hits: string[]; names: string[] } {
-  const hits: string[] = [];
-  const names: string[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    for (const part of ['cmdline', 'environ']) {
-      try {
-        const text = readFileSync(`/proc/${pid}/${part}`, 'latin1');
-        if (text.includes(needle)) hits.push(`${pid}/${part}: ${text.replace(/\0/g, ' ').slice(0, 200)}`);
-        if (part === 'cmdline') names.push(text.split('\0')[0] ?? '');
-      } catch { /* gone, or not ours to read */ }
-    }
-  }
-  return { hits, names };
-}
-
-/** Every file under `dir` whose content contains `needle`. */
-function filesContaining(dir: string, needle: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const st = statSync(path, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isDirectory()) out.push(...filesContaining(path, needle));
-    else if (st.isFile() && readFileSync(path, 'latin1').includes(needle)) out.push(path);
-  }
-  return out;
-}
 
 describe('agentkeep under contention and the passphrase', () => {
   it('when three logins need the same key at once then askpass is called exactly once and the others say they waited', async () => {
