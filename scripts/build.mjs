@@ -70,15 +70,40 @@ await build({
 for (const name of Object.keys(BINS)) {
   writeFileSync(`${staging}/${name}.cjs`, loader(name), { mode: 0o755 });
   chmodSync(`${staging}/${name}.cjs`, 0o755);
-  // One run that touches the start-up path (option parsing, paths, the env-file read) in an
-  // empty HOME: it finds no agent, starts nothing, and leaves the code cache behind.
+}
+warmCodeCache();
+
+/**
+ * Runs each bin once along its common path, so that V8's code cache holds every function that
+ * path compiles: a login that finds the agent and its key loaded, and `agentrun true`. It uses a
+ * private HOME and agent, stopped by PID at the end; without OpenSSH it falls back to a run that
+ * finds no agent and starts nothing.
+ */
+function warmCodeCache() {
   const home = mkdtempSync(join(tmpdir(), 'ak-build-'));
+  const env = { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin', SHELL: '/bin/sh' };
+  const bin = (name) => `${staging}/${name}.cjs`;
+  const run = (cmd, args, extra = {}) => spawnSync(cmd, args, { env: { ...env, ...extra }, encoding: 'utf8', timeout: 20_000 });
+  const caching = (name) => ({ AGENTKEEP_BUILD_V8CACHE: `${staging}/${name}.bundle.cjs` });
+  let agentPid;
   try {
-    spawnSync(process.execPath, [`${staging}/${name}.cjs`, ...(name === 'agentkeep' ? ['--query'] : ['true'])], {
-      env: { HOME: home, PATH: '/nonexistent', AGENTKEEP_BUILD_V8CACHE: `${staging}/${name}.bundle.cjs` },
-      stdio: 'ignore', timeout: 20_000,
-    });
+    const started = run(process.execPath, [bin('agentkeep'), '--eval', '--quiet', '--noask']);
+    agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout ?? '')?.[1]) || undefined;
+    const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(started.stdout ?? '')?.[1];
+    const keyed = sock !== undefined
+      && run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(home, 'warm_key')]).status === 0
+      && run('ssh-add', ['-q', join(home, 'warm_key')], { SSH_AUTH_SOCK: sock }).status === 0;
+    if (keyed) {
+      run(process.execPath, [bin('agentkeep'), '--eval', '--quiet', join(home, 'warm_key')], caching('agentkeep'));
+      run(process.execPath, [bin('agentrun'), 'true'], caching('agentrun'));
+    } else {
+      run(process.execPath, [bin('agentkeep'), '--query'], { PATH: '/nonexistent', ...caching('agentkeep') });
+      run(process.execPath, [bin('agentrun'), 'true'], { PATH: '/nonexistent', ...caching('agentrun') });
+    }
   } finally {
+    if (agentPid) {
+      try { process.kill(agentPid, 'SIGTERM'); } catch { /* already gone */ }
+    }
     rmSync(home, { recursive: true, force: true });
   }
 }
