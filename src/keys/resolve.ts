@@ -76,7 +76,7 @@ export async function resolveKeyArgs(args: string[], opts: ResolveOptions): Prom
 /** The path used to spot duplicates: the real path when the file exists. */
 function canonical(path: string): string {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path); // one syscall, not an lstat per path component
   } catch {
     return resolve(path);
   }
