@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { Sandbox, parseShEval, waitFor } from '../helpers/sandbox.js';
 import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
-import { filesContaining, scanProc } from '../helpers/proc-scan.js';
+import { filesContaining, scanProc, scanWhile } from '../helpers/proc-scan.js';
 
 let sb: Sandbox;
 afterEach(() => sb?.cleanup());
@@ -37,21 +37,10 @@ describe('agentkeep under contention and the passphrase', () => {
     // Its environment holds the canary too: it must be gone before the real scan starts.
     expect(await waitFor(() => scanProc(`${secret}-control`).hits.length === 0)).toBe(true);
     const askpass = makeAskpass(sb, secret, { sleepS: 1 });
-    let done = false;
-    const login = sb.agentkeep(['--eval', 'canary'], { env: { SSH_ASKPASS: askpass.program } }).finally(() => { done = true; });
-    const hits: string[] = [];
-    let scans = 0;
-    let sawSshAdd = false;
-    while (!done) {
-      const seen = scanProc(secret);
-      hits.push(...seen.hits);
-      sawSshAdd ||= seen.names.some((n) => n === 'ssh-add');
-      scans++;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const r = await login;
+    const { result: r, hits, scans, sawName } = await scanWhile(secret, 'ssh-add',
+      sb.agentkeep(['--eval', 'canary'], { env: { SSH_ASKPASS: askpass.program } }));
     expect(r.code, r.stderr).toBe(0);
-    expect(sawSshAdd).toBe(true);
+    expect(sawName).toBe(true);
     expect(scans).toBeGreaterThan(3);
     expect(hits).toEqual([]);
     expect(r.stdout + r.stderr).not.toContain(secret);
