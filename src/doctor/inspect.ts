@@ -5,7 +5,7 @@ import { accessSync, constants, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentkeepError, asAgentkeepError } from '../errors.js';
 import type { Context } from '../context.js';
-import { describeMode, readEnvFileText } from '../envfile/store.js';
+import { describeMode, readEnvFileText, unsafeReason } from '../envfile/store.js';
 import { parseShEnv } from '../envfile/parse.js';
 import { probeSocket } from '../agent/probe.js';
 import { isLiveSshAgent } from '../agent/proc.js';
@@ -72,13 +72,16 @@ export interface DoctorOptions extends WhereOptions {
   userPath: string;
 }
 
-function checkPath(path: string, uid: number, want: 'file' | 'dir'): FileCheck {
+/** Checks one path; when it is unsafe or of the wrong type, records the fix under its path in `fixes`. */
+function checkPath(path: string, uid: number, want: 'file' | 'dir', fixes: Map<string, string>): FileCheck {
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (!st) return { path, exists: false, type: null, owner: null, mode: null, ok: false };
   const type = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSocket() ? 'socket' : 'other';
-  // The same rule agentrun applies: a link, another owner, or group/other write is unsafe.
-  const ok = type === want && st.uid === uid && (st.mode & 0o022) === 0;
-  return { path, exists: true, type, owner: st.uid, mode: describeMode(st.mode), ok };
+  // The same rule agentkeep and agentrun apply (unsafeReason), plus the expected type.
+  const unsafe = unsafeReason(path, st, uid, want);
+  const fix = unsafe?.fix ?? (type === want ? undefined : `move it away: mv '${path}' '${path}.old'`);
+  if (fix !== undefined) fixes.set(path, fix);
+  return { path, exists: true, type, owner: st.uid, mode: describeMode(st.mode), ok: fix === undefined };
 }
 
 /** The first executable NAME in a colon-separated PATH. */
@@ -93,12 +96,6 @@ export function which(name: string, path: string): string | null {
     } catch { /* not here */ }
   }
   return null;
-}
-
-function unsafeFix(check: FileCheck, uid: number): string {
-  if (check.type === 'symlink') return `remove the link and let agentkeep recreate it: rm '${check.path}'`;
-  if (check.owner !== uid) return `remove it or give it back to its owner (it belongs to uid ${check.owner})`;
-  return `run: chmod ${check.type === 'dir' ? '700' : '600'} '${check.path}'`;
 }
 
 /**
@@ -122,11 +119,12 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
   const problems: Problem[] = [];
   const login = `log in as ${opts.user} and run: ${fixCommand(opts, opts.require)}`;
   const fail = (p: Problem) => { problems.push(p); };
+  const fixes = new Map<string, string>();
   const report: DoctorReport = {
     version: 1, healthy: false, agentrunStatus: await agentrunStatus(opts), uid,
     host: { name: paths.host, source: opts.host !== undefined ? 'option' : 'uname' },
-    keydir: checkPath(paths.keydir, uid, 'dir'),
-    envFiles: (['sh', 'csh', 'fish', 'envfile'] as const).map((flavour) => ({ flavour, ...checkPath(paths[flavour], uid, 'file') })),
+    keydir: checkPath(paths.keydir, uid, 'dir', fixes),
+    envFiles: (['sh', 'csh', 'fish', 'envfile'] as const).map((flavour) => ({ flavour, ...checkPath(paths[flavour], uid, 'file', fixes) })),
     otherHostEnvFiles: otherHostFiles(paths.keydir, paths.host),
     agent: { socket: null, pid: null, pidAlive: null, answering: false, detail: null, identities: [] },
     required: [],
@@ -137,11 +135,11 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
   if (!report.keydir.exists) {
     fail({ code: 'KEYDIR_MISSING', message: `the key directory ${paths.keydir} does not exist: agentkeep has not run for this user`, fix: login });
   } else if (!report.keydir.ok) {
-    fail({ code: 'UNSAFE_PATH', message: `the key directory ${paths.keydir} is unsafe (${report.keydir.type}, uid ${report.keydir.owner}, mode ${report.keydir.mode})`, fix: unsafeFix(report.keydir, uid) });
+    fail({ code: 'UNSAFE_PATH', message: `the key directory ${paths.keydir} is unsafe (${report.keydir.type}, uid ${report.keydir.owner}, mode ${report.keydir.mode})`, fix: fixes.get(paths.keydir) ?? '' });
   }
   for (const file of report.envFiles) {
     if (file.exists && !file.ok) {
-      fail({ code: 'UNSAFE_PATH', message: `the env file ${file.path} is unsafe (${file.type}, uid ${file.owner}, mode ${file.mode})`, fix: unsafeFix(file, uid) });
+      fail({ code: 'UNSAFE_PATH', message: `the env file ${file.path} is unsafe (${file.type}, uid ${file.owner}, mode ${file.mode})`, fix: fixes.get(file.path) ?? '' });
     }
   }
 

@@ -14,21 +14,26 @@ export function describeMode(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
-/** Refuses a path (directory or file) that is a symlink, someone else's, or group/other-writable. */
-function assertSafe(path: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, uid: number, kind: 'dir' | 'file'): void {
-  const fix = kind === 'dir' ? `chmod 700 '${path}'` : `chmod 600 '${path}'`;
-  if (st.isSymbolicLink()) {
-    throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: it is a symbolic link`,
-      `remove the link and let agentkeep recreate it: rm '${path}'`);
-  }
+/**
+ * Why a path (directory or file) is unsafe to use: a symlink, someone else's, or writable by
+ * group or others; undefined when it is safe. The one rule that every reader, writer and doctor applies.
+ */
+export function unsafeReason(path: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, uid: number, kind: 'dir' | 'file'): { why: string; fix: string } | undefined {
+  if (st.isSymbolicLink()) return { why: 'it is a symbolic link', fix: `remove the link and let agentkeep recreate it: rm '${path}'` };
   if (st.uid !== uid) {
-    throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: it is owned by uid ${st.uid}, not by you (uid ${uid})`,
-      `remove it or give it back to its owner; agentkeep never writes into another user's ${kind === 'dir' ? 'directory' : 'file'}`);
+    return { why: `it is owned by uid ${st.uid}, not by you (uid ${uid})`,
+      fix: `remove it or give it back to its owner; agentkeep never writes into another user's ${kind === 'dir' ? 'directory' : 'file'}` };
   }
   if ((st.mode & 0o022) !== 0) {
-    throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: mode ${describeMode(st.mode)} lets group or others write to it`,
-      `run: ${fix}`);
+    return { why: `mode ${describeMode(st.mode)} lets group or others write to it`, fix: `run: chmod ${kind === 'dir' ? '700' : '600'} '${path}'` };
   }
+  return undefined;
+}
+
+/** Refuses (UNSAFE_PATH, exit 78) a path that unsafeReason objects to. */
+function assertSafe(path: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, uid: number, kind: 'dir' | 'file'): void {
+  const unsafe = unsafeReason(path, st, uid, kind);
+  if (unsafe) throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: ${unsafe.why}`, unsafe.fix);
 }
 
 /** Checks the key directory; returns false when it does not exist yet. */

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requestIdentities } from '../agent/protocol.js';
+import { sshAgentSpawnError } from '../agent/spawn.js';
 import { AgentkeepError } from '../errors.js';
 
 /** A running private agent. */
@@ -47,13 +48,11 @@ export async function startEphemeralAgent(env: NodeJS.ProcessEnv, baseDir = env.
   const child = spawn('ssh-agent', ['-D', '-a', sock], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const spawnError = new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
   const pid = child.pid;
   if (pid === undefined) {
     rmSync(dir, { recursive: true, force: true });
-    const error = await spawnError;
-    throw new AgentkeepError('AGENT_START', (error as NodeJS.ErrnoException).code === 'ENOENT'
-      ? 'ssh-agent is not installed or not on PATH' : `cannot run ssh-agent: ${error.message}`, 'install OpenSSH\'s client tools (Debian: apt-get install openssh-client)');
+    throw sshAgentSpawnError(await spawnError);
   }
   live.set(pid, { child, dir });
   const agent: EphemeralAgent = { dir, sock, pid, env: { SSH_AUTH_SOCK: sock, SSH_AGENT_PID: String(pid) } };
