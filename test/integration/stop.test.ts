@@ -1,118 +1,92 @@
 // --stop runs only as dedicated, unprivileged sandbox users created for this test, so that it
 // can never reach the agents of whoever runs the suite.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { AGENTKEEP, alive, parseShEval, run, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { alive, parseShEval, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { agentkeepAs, asUser, CAN_CREATE_USERS, createUser, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
 
-const USERS = ['akstop-a', 'akstop-b'] as const;
-const canCreateUsers = process.getuid?.() === 0;
-const reason = 'needs root to create the sandbox users akstop-a and akstop-b';
-if (!canCreateUsers && process.env.CI === 'true') throw new Error(`stop tests: ${reason}; CI must run them`);
+requireUsers('stop tests');
 
 let sb: Sandbox;
-const ids: Record<string, number> = {};
+let userA: SandboxUser;
+let userB: SandboxUser;
 
-function ensureUser(name: string): number {
-  if (spawnSync('id', ['-u', name]).status !== 0) {
-    const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`useradd ${name}: ${made.stderr}`);
-  }
-  return Number(spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim());
-}
-
-function homeOf(name: string): string {
-  return join(sb.dir, name);
-}
-
-function envOf(name: string): NodeJS.ProcessEnv {
-  return { ...sb.env, HOME: homeOf(name), USER: name, LOGNAME: name };
-}
-
-function asUser(name: string, cmd: string, args: string[]): string[] {
-  return ['--reuid', name, '--regid', name, '--clear-groups', '--', cmd, ...args];
-}
-
-/** Starts a plain ssh-agent as `name`, tracked for cleanup. */
-function agentAs(name: string, sockName: string): number {
-  const out = spawnSync('setpriv', asUser(name, 'ssh-agent', ['-s', '-a', join(homeOf(name), sockName)]), { env: envOf(name), encoding: 'utf8' });
+/** Starts a plain ssh-agent as `user`, tracked for cleanup. */
+function agentAs(user: SandboxUser, sockName: string): number {
+  const out = spawnSync('setpriv', asUser(user, 'ssh-agent', ['-s', '-a', join(user.home, sockName)]), { env: user.env, encoding: 'utf8' });
   const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out.stdout)?.[1]);
-  if (!pid) throw new Error(`ssh-agent as ${name}: ${out.stderr}`);
+  if (!pid) throw new Error(`ssh-agent as ${user.name}: ${out.stderr}`);
   sb.track(pid);
   return pid;
 }
 
-function agentkeepAs(name: string, args: string[]) {
-  return run('setpriv', asUser(name, process.execPath, [AGENTKEEP, ...args]), { env: envOf(name) });
-}
-
 beforeAll(() => {
   sb = new Sandbox();
-  if (!canCreateUsers) return;
-  chmodSync(sb.dir, 0o711);
-  for (const name of USERS) {
-    ids[name] = ensureUser(name);
-    mkdirSync(homeOf(name), { mode: 0o700 });
-    chownSync(homeOf(name), ids[name]!, ids[name]!);
-  }
+  if (!CAN_CREATE_USERS) return;
+  userA = createUser(sb, 'stopa');
+  userB = createUser(sb, 'stopb');
 });
-afterAll(() => sb.cleanup());
+afterAll(() => {
+  sb.cleanup();
+  removeUser(userA);
+  removeUser(userB);
+});
 
-describe.skipIf(!canCreateUsers)('--stop touches only the invoking user\'s ssh-agents', () => {
+describe.skipIf(!CAN_CREATE_USERS)('--stop touches only the invoking user\'s ssh-agents', () => {
   it('when A stops others, then mine, then all then only A\'s ssh-agents die, and never B\'s, root\'s or a non-agent process', async () => {
-    const mineStart = await agentkeepAs('akstop-a', ['--eval']);
+    const mineStart = await agentkeepAs(userA, ['--eval']);
     expect(mineStart.code, mineStart.stderr).toBe(0);
     let mine = Number(parseShEval(mineStart.stdout).SSH_AGENT_PID);
     sb.track(mine);
-    const others = [agentAs('akstop-a', 'o1.sock'), agentAs('akstop-a', 'o2.sock')];
-    const bAgent = agentAs('akstop-b', 'b.sock');
+    const others = [agentAs(userA, 'o1.sock'), agentAs(userA, 'o2.sock')];
+    const bAgent = agentAs(userB, 'b.sock');
     const rootAgent = sb.startAgent(join(sb.dir, 'root.sock')).pid;
-    const bystander = spawn('setpriv', asUser('akstop-a', 'sleep', ['120']), { stdio: 'ignore' });
+    const bystander = spawn('setpriv', asUser(userA, 'sleep', ['120']), { stdio: 'ignore' });
     sb.track(bystander.pid!);
     await waitFor(() => alive(bystander.pid!));
 
-    const stopOthers = await agentkeepAs('akstop-a', ['--stop', 'others']);
+    const stopOthers = await agentkeepAs(userA, ['--stop', 'others']);
     expect(stopOthers.code, stopOthers.stderr).toBe(0);
     expect(await waitFor(() => others.every((pid) => !alive(pid)))).toBe(true);
     expect([mine, bAgent, rootAgent, bystander.pid!].map(alive)).toEqual([true, true, true, true]);
 
-    const stopMine = await agentkeepAs('akstop-a', ['--stop', 'mine']);
+    const stopMine = await agentkeepAs(userA, ['--stop', 'mine']);
     expect(stopMine.code).toBe(0);
     expect(stopMine.stderr).toContain(`Stopped ssh-agent: ${mine}`);
     expect(await waitFor(() => !alive(mine))).toBe(true);
     expect([bAgent, rootAgent, bystander.pid!].map(alive)).toEqual([true, true, true]);
 
-    const again = await agentkeepAs('akstop-a', ['--eval']);
+    const again = await agentkeepAs(userA, ['--eval']);
     mine = Number(parseShEval(again.stdout).SSH_AGENT_PID);
     sb.track(mine);
-    const more = [agentAs('akstop-a', 'o3.sock')];
-    const stopAll = await agentkeepAs('akstop-a', ['--stop', 'all']);
+    const more = [agentAs(userA, 'o3.sock')];
+    const stopAll = await agentkeepAs(userA, ['--stop', 'all']);
     expect(stopAll.code).toBe(0);
     expect(await waitFor(() => [mine, ...more].every((pid) => !alive(pid)))).toBe(true);
     expect([bAgent, rootAgent, bystander.pid!].map(alive)).toEqual([true, true, true]);
   });
 
   it('when agentkeep\'s own agent is alive but not answering then --stop others still leaves it alone', async () => {
-    const start = await agentkeepAs('akstop-b', ['--eval']);
+    const start = await agentkeepAs(userB, ['--eval']);
     expect(start.code, start.stderr).toBe(0);
     const mine = Number(parseShEval(start.stdout).SSH_AGENT_PID);
     sb.track(mine);
-    const other = agentAs('akstop-b', 'b-other.sock');
+    const other = agentAs(userB, 'b-other.sock');
     process.kill(mine, 'SIGSTOP');
     try {
-      const r = await agentkeepAs('akstop-b', ['--stop', 'others']);
+      const r = await agentkeepAs(userB, ['--stop', 'others']);
       expect(r.code, r.stderr).toBe(0);
       expect(await waitFor(() => !alive(other))).toBe(true);
       expect(alive(mine)).toBe(true);
     } finally {
       process.kill(mine, 'SIGCONT');
     }
-    expect((await agentkeepAs('akstop-b', ['--stop', 'mine'])).stderr).toContain(`Stopped ssh-agent: ${mine}`);
+    expect((await agentkeepAs(userB, ['--stop', 'mine'])).stderr).toContain(`Stopped ssh-agent: ${mine}`);
   });
 
   it('when there is nothing to stop then --stop mine says so and exits 0', async () => {
-    const r = await agentkeepAs('akstop-b', ['--stop', 'mine']);
+    const r = await agentkeepAs(userB, ['--stop', 'mine']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('No ssh-agent to stop');
   });
