@@ -5,6 +5,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
+/** Packages installed without their recommendations (cron's would pull in a mail server). */
+const NO_RECOMMENDS = new Set(['cron']);
+
 /** command → Debian package that provides it. */
 export const REQUIRED = {
   'ssh-agent': 'openssh-client', 'ssh-add': 'openssh-client', 'ssh-keygen': 'openssh-client', ssh: 'openssh-client',
@@ -14,7 +17,9 @@ export const REQUIRED = {
   shellcheck: 'shellcheck',
   'gnome-keyring-daemon': 'gnome-keyring', 'dbus-run-session': 'dbus-daemon', 'secret-tool': 'libsecret-tools',
   tmux: 'tmux', keychain: 'keychain', hyperfine: 'hyperfine',
-  setpriv: 'util-linux', script: 'bsdutils', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', ps: 'procps', time: 'time',
+  setpriv: 'util-linux', su: 'util-linux', runuser: 'util-linux', script: 'bsdutils', git: 'git',
+  // A real cron daemon for the crontab tests (started by the test itself, stopped by PID).
+  cron: 'cron', crontab: 'cron', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', ps: 'procps', time: 'time',
 };
 
 const SEARCH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
@@ -36,12 +41,15 @@ if (absent.length > 0 && canApt) {
   console.log(`prereqs: installing ${pkgs.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: ['ignore', 'inherit', 'inherit'], env });
+  const plain = pkgs.filter((p) => !NO_RECOMMENDS.has(p));
+  const bare = pkgs.filter((p) => NO_RECOMMENDS.has(p));
+  if (plain.length > 0) execFileSync('apt-get', ['install', '-y', '-qq', ...plain], { stdio: ['ignore', 'inherit', 'inherit'], env });
+  if (bare.length > 0) execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...bare], { stdio: ['ignore', 'inherit', 'inherit'], env });
   absent = missing();
 }
 if (absent.length > 0) {
   const pkgs = [...new Set(absent.map(([, pkg]) => pkg))];
   console.error(`prereqs: missing programs: ${absent.map(([cmd]) => cmd).join(', ')}`);
-  console.error(`prereqs: install them (Debian/Ubuntu): apt-get install ${pkgs.join(' ')}`);
+  console.error(`prereqs: install them (Debian/Ubuntu): apt-get install --no-install-recommends ${pkgs.join(' ')}`);
   process.exit(1);
 }

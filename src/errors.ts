@@ -16,6 +16,7 @@ export const EXIT = {
 const CODES = {
   USAGE: EXIT.usage,
   UNSAFE_PATH: EXIT.unsafe,
+  UNSAFE_HOME: EXIT.unsafe,
   NO_AGENT: EXIT.tempfail,
   NO_IDENTITIES: EXIT.tempfail,
   KEY_NOT_LOADED: EXIT.tempfail,
@@ -28,6 +29,7 @@ const CODES = {
   NO_PROMPT: EXIT.failure,
   KEYRING: EXIT.failure,
   IO: EXIT.failure,
+  NOT_INSTALLED: EXIT.failure,
 } as const;
 
 /** The stable code of every failure the tool reports. */

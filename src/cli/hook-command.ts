@@ -1,15 +1,16 @@
 // `agentkeep hook sh|csh|fish [options] [keys...]`: prints the line for the login file, naming
-// the installed hook by its absolute path.
+// the installed hook by its absolute path; `agentkeep hook cron`: the crontab's PATH= line.
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentkeepError, EXIT } from '../errors.js';
 import { quoteCsh, quoteFish, quoteSh } from '../envfile/render.js';
+import { cronLines, cronPath } from './cron-path.js';
 import { reportError, type Io } from './run-cli.js';
 
 type HookShell = 'sh' | 'csh' | 'fish';
 
-const USAGE = 'usage: agentkeep hook sh|csh|fish [agentkeep options] [keys...]\n';
+const USAGE = 'usage: agentkeep hook sh|csh|fish [agentkeep options] [keys...]\n       agentkeep hook cron\n';
 
 /** Where each shell's login line goes, for the hint on a terminal. */
 const LOGIN_FILES: Record<HookShell, string> = {
@@ -46,7 +47,7 @@ function parseShell(word: string | undefined): HookShell {
   if (word === 'bash' || word === 'zsh' || word === 'dash' || word === 'ksh') return 'sh';
   if (word === 'tcsh') return 'csh';
   throw new AgentkeepError('USAGE', word === undefined ? 'agentkeep hook needs a shell: sh, csh or fish'
-    : `Expected the shell to be one of sh, csh, fish (or bash, zsh, dash, ksh, tcsh), got ${JSON.stringify(word)}`,
+    : `Expected the shell to be one of sh, csh, fish (or bash, zsh, dash, ksh, tcsh) or cron, got ${JSON.stringify(word)}`,
   'for example: agentkeep hook sh --quiet id_ed25519 >> ~/.profile');
 }
 
@@ -57,6 +58,7 @@ export async function hookCommand(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   try {
+    if (argv[0] === 'cron') return cronHook(argv.slice(1), io);
     const shell = parseShell(argv[0]);
     const line = hookLine(shell, shellDir(), argv.slice(1));
     if (io.stderrIsTTY) io.stderr(`# add this line to ${LOGIN_FILES[shell]}:\n`);
@@ -65,4 +67,18 @@ export async function hookCommand(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     return reportError('agentkeep', error, io);
   }
+}
+
+/** `agentkeep hook cron`: stdout gets the crontab lines; stderr warns about a linked checkout. */
+function cronHook(rest: string[], io: Io): number {
+  if (rest.length > 0) {
+    throw new AgentkeepError('USAGE', `agentkeep hook cron takes no arguments, got ${JSON.stringify(rest.join(' '))}`, 'run: agentkeep hook cron');
+  }
+  const found = cronPath(dirname(shellDir()), io.env.PATH ?? '');
+  if (found.linkedCheckout) {
+    io.stderr(`agentkeep: warning: ${found.packageDir} is a checkout linked by "npm install -g .": moving or rebuilding it breaks every cron job; install a copy: npm install -g "$(npm pack --silent)"\n`);
+  }
+  if (io.stderrIsTTY) io.stderr('# put these lines at the top of your crontab (crontab -e):\n');
+  io.stdout(cronLines(found));
+  return EXIT.ok;
 }

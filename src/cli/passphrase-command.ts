@@ -2,6 +2,7 @@
 // key's SHA256 fingerprint, verified in-process before they are stored.
 import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { assertOwnHome } from '../home-check.js';
 import { join } from 'node:path';
 import { AgentkeepError, EXIT } from '../errors.js';
 import { publicKeyOf } from '../keys/fingerprint.js';
@@ -27,7 +28,9 @@ async function defaultInput(): Promise<SecretInput> {
 }
 
 function homeOf(io: Io): string {
-  return io.env.HOME || homedir();
+  const home = io.env.HOME || homedir();
+  assertOwnHome(home, process.getuid?.() ?? 0);
+  return home;
 }
 
 /** A key argument as a path and its fingerprint; a bare `SHA256:` fingerprint has no path. */

@@ -4,6 +4,7 @@ import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openS
 import { basename, dirname, join } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { nodeCrypto } from '../lazy-crypto.js';
+import { userName } from '../home-check.js';
 import type { Paths } from '../paths.js';
 import { renderEnv, type AgentEnv, type EnvFlavour } from './render.js';
 
@@ -21,8 +22,11 @@ export function describeMode(mode: number): string {
 export function unsafeReason(path: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, uid: number, kind: 'dir' | 'file'): { why: string; fix: string } | undefined {
   if (st.isSymbolicLink()) return { why: 'it is a symbolic link', fix: `remove the link and let agentkeep recreate it: rm '${path}'` };
   if (st.uid !== uid) {
+    // Typically left by agentkeep run through sudo with this user's HOME (sudo without -H).
     return { why: `it is owned by uid ${st.uid}, not by you (uid ${uid})`,
-      fix: `remove it or give it back to its owner; agentkeep never writes into another user's ${kind === 'dir' ? 'directory' : 'file'}` };
+      fix: kind === 'file'
+        ? `agentkeep never uses another user's file; remove it (you own the directory): rm -f '${path}'`
+        : `agentkeep never writes into another user's directory; have its owner or root give it to you: chown -R ${userName(uid)}: '${path}'` };
   }
   if ((st.mode & 0o022) !== 0) {
     return { why: `mode ${describeMode(st.mode)} lets group or others write to it`, fix: `run: chmod ${kind === 'dir' ? '700' : '600'} '${path}'` };
@@ -72,7 +76,11 @@ export function readEnvFileText(path: string, uid: number): string | undefined {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
-    if (isErrno(error, 'ELOOP')) assertSafe(path, lstatSync(path), uid, 'file');
+    if (isErrno(error, 'ELOOP') || isErrno(error, 'EACCES')) {
+      // A link, or a file we may not even open (another user's, or mode 0000): say which, with the fix.
+      assertSafe(path, lstatSync(path), uid, 'file');
+      throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: you cannot read it (mode ${describeMode(lstatSync(path).mode)})`, `run: chmod 600 '${path}'`);
+    }
     throw error;
   }
   try {

@@ -144,15 +144,25 @@ describe('agentkeep doctor', () => {
     expect(codes(report)).toContain('KEYDIR_MISSING');
   });
 
-  it('when agentrun is not on cron\'s default PATH then AGENTRUN_NOT_ON_CRON_PATH says which PATH line to add', async () => {
+  it('when no --cron-path is given then doctor judges cron\'s default PATH /usr/bin:/bin', async () => {
     loggedIn();
-    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json'],
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json'], { env: cronEnv(sb) });
+    expect((JSON.parse(r.stdout) as DoctorReport).cron.path).toBe('/usr/bin:/bin');
+  });
+
+  it('when agentrun is not on cron\'s PATH then AGENTRUN_NOT_ON_CRON_PATH says which PATH line to add', async () => {
+    loggedIn();
+    // A cron PATH that has node and surely no agentrun, whatever is installed on this machine.
+    const nodeOnly = join(sb.dir, 'node-only');
+    mkdirSync(nodeOnly);
+    symlinkSync(process.execPath, join(nodeOnly, 'node'));
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json', '--cron-path', nodeOnly],
       { env: { ...cronEnv(sb), PATH: `${join(sb.dir, 'bin')}:/usr/bin:/bin` } });
     const report = JSON.parse(r.stdout) as DoctorReport;
-    expect(report.cron.path).toBe('/usr/bin:/bin');
+    expect(report.cron.path).toBe(nodeOnly);
     expect(codes(report)).toContain('AGENTRUN_NOT_ON_CRON_PATH');
     const problem = report.problems.find((p) => p.code === 'AGENTRUN_NOT_ON_CRON_PATH')!;
-    expect(problem.fix).toContain(`PATH=${join(sb.dir, 'bin')}:/usr/bin:/bin`);
+    expect(problem.fix).toContain(`PATH=${join(sb.dir, 'bin')}:${nodeOnly}`);
   });
 
   it('when run without --json then it prints the problems with their fixes', async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookCommand, hookLine, shellDir } from '../../src/cli/hook-command.js';
+import { SYSTEM_PATH } from '../../src/cli/cron-path.js';
 import type { Io } from '../../src/cli/run-cli.js';
 import { SHELL_DIR } from '../helpers/sandbox.js';
 
@@ -64,5 +66,22 @@ describe('hookCommand', () => {
     const help = io(['--help']);
     expect(await hookCommand(help.io.argv, help.io)).toBe(0);
     expect(help.out.stdout).toContain('usage: agentkeep hook sh|csh|fish');
+  });
+});
+
+describe('hook cron', () => {
+  it('when the README and crontab.example show a PATH= line then it is the one hook cron prints for NodeSource and Debian prefixes', () => {
+    const line = `PATH=${SYSTEM_PATH.join(':')}`;
+    const readme = readFileSync(join(SHELL_DIR, '..', 'README.md'), 'utf8');
+    const example = readFileSync(join(SHELL_DIR, 'crontab.example'), 'utf8');
+    const shown = [...readme.matchAll(/^PATH=.*$/gm), ...example.matchAll(/^PATH=.*$/gm)].map((m) => m[0]);
+    expect(shown.length).toBeGreaterThanOrEqual(3);
+    for (const l of shown) expect(l).toBe(line);
+  });
+
+  it('when given arguments then it is a usage error (64)', async () => {
+    const r = io(['cron', 'extra']);
+    expect(await hookCommand(r.io.argv, r.io)).toBe(64);
+    expect(r.out.stderr).toContain('agentkeep hook cron takes no arguments');
   });
 });
