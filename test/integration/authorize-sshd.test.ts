@@ -107,10 +107,12 @@ describe.skipIf(!CAN_CREATE_USERS)('agentkeep authorize with a real sshd and a s
     sshd = await startSshd(sb, { accounts: true });
     authorizedKeys = join(client.home, '.ssh', 'authorized_keys');
 
-    // The backup host's PATH for cron jobs: agentrun, and ssh with the test's client config.
+    // The backup host's PATH for cron jobs: agentrun, and ssh and scp with the test's client config.
     bin = join(sb.dir, 'bin');
     mkdirSync(bin);
     writeFileSync(join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F '${sshd.clientConfig}' "$@"\n`, { mode: 0o755 });
+    // scp runs /usr/bin/ssh by its own path, not through PATH.
+    writeFileSync(join(bin, 'scp'), `#!/bin/sh\nexec /usr/bin/scp -S '${join(bin, 'ssh')}' "$@"\n`, { mode: 0o755 });
     writeFileSync(join(bin, 'agentrun'), `#!/bin/sh\nexec '${process.execPath}' '${AGENTRUN}' "$@"\n`, { mode: 0o755 });
 
     // The client's data, its inbox for pushed backups, and its dump script.
@@ -125,11 +127,12 @@ describe.skipIf(!CAN_CREATE_USERS)('agentkeep authorize with a real sshd and a s
     writeFileSync(dumpScript, '#!/bin/sh\necho "-- dump of db1 (asked: $SSH_ORIGINAL_COMMAND)"\necho "INSERT INTO t VALUES (1);"\n', { mode: 0o755 });
     spawnSync('chown', ['-R', `${client.uid}:${client.gid}`, srv, inbox, dumpScript]);
 
-    const keys = ['backup_ro', 'backup_wo', 'backup_dump', 'admin_plain'].map((name) => sb.keygen(name));
+    const names = ['backup_ro', 'backup_wo', 'backup_dump', 'backup_scp', 'admin_plain'];
+    const keys = names.map((name) => sb.keygen(name));
     const agent = setupAgent(sb);
     agentSock = agent.sock;
     sshAdd(sb, agentSock, ...keys);
-    for (const name of ['backup_ro', 'backup_wo', 'backup_dump', 'admin_plain']) sshd.alias(name.replace('_', '-'), join(sb.home, '.ssh', `${name}.pub`));
+    for (const name of names) sshd.alias(name.replace('_', '-'), join(sb.home, '.ssh', `${name}.pub`));
 
     // A control key with no restriction at all, in a file the client already has (0644, as often found).
     writeFileSync(authorizedKeys, readFileSync(join(sb.home, '.ssh', 'admin_plain.pub')), { mode: 0o644 });
@@ -139,6 +142,7 @@ describe.skipIf(!CAN_CREATE_USERS)('agentkeep authorize with a real sshd and a s
     lines.ro = await authorize('backup_ro', ['--rsync-ro', srv, '--from', '127.0.0.1']);
     lines.wo = await authorize('backup_wo', ['--rsync-wo', inbox, '--rrsync', '/usr/bin/rrsync']);
     lines.dump = await authorize('backup_dump', ['--command', dumpScript]);
+    lines.scp = await authorize('backup_scp', ['--command', '/usr/lib/openssh/sftp-server -R', '--from', '127.0.0.1']);
   });
 
   afterAll(() => {
@@ -151,7 +155,7 @@ describe.skipIf(!CAN_CREATE_USERS)('agentkeep authorize with a real sshd and a s
     expect(st.uid).toBe(client.uid);
     expect(st.mode & 0o777).toBe(0o600);
     const text = readFileSync(authorizedKeys, 'utf8');
-    expect(text.split('\n').filter(Boolean)).toHaveLength(4);
+    expect(text.split('\n').filter(Boolean)).toHaveLength(5);
     expect(lines.ro!.line).toMatch(new RegExp(`^restrict,from="127\\.0\\.0\\.1",command="rrsync -ro ${srv}" ssh-ed25519 \\S+ backup_ro$`));
     expect(lines.wo!.line).toMatch(new RegExp(`^restrict,command="/usr/bin/rrsync -wo ${inbox}" ssh-ed25519 \\S+ backup_wo$`));
     expect(lines.dump!.line).toMatch(new RegExp(`^restrict,command="${dumpScript}" ssh-ed25519 \\S+ backup_dump$`));
@@ -260,5 +264,18 @@ describe.skipIf(!CAN_CREATE_USERS)('agentkeep authorize with a real sshd and a s
     expect(other.code, other.stderr).toBe(0);
     expect(other.stdout).toBe(`-- dump of db1 (asked: touch ${marker}; cat /etc/passwd)\nINSERT INTO t VALUES (1);\n`);
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it('when the read-only SFTP key (--command sftp-server -R) is used by scp then it pulls and cannot push', async () => {
+    const dest = join(sb.dir, 'backups/scp');
+    mkdirSync(dest, { recursive: true });
+    const r = await cronLine(`agentrun --require backup_scp scp -r -p ${client.name}@backup-scp:'${srv}/.' '${dest}/'`);
+    expect(r.code, `${r.stderr}\n${sshd.log()}`).toBe(0);
+    expect(tree(dest)).toEqual(tree(srv));
+    const local = join(sb.dir, 'scp-upload.txt');
+    writeFileSync(local, 'x\n');
+    const push = await cronLine(`agentrun --require backup_scp scp '${local}' ${client.name}@backup-scp:'${srv}/'`);
+    expect(push.code).not.toBe(0);
+    expect(existsSync(join(srv, 'scp-upload.txt'))).toBe(false);
   });
 });
