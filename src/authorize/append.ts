@@ -1,9 +1,10 @@
-// Adds one line to an authorized_keys file of this user: read without following links, the
-// key's presence checked, the whole file replaced atomically with mode 0600.
+// Adds one line to an authorized_keys file of this user: under a lock, read without following
+// links, the key's presence checked, the whole file replaced atomically with mode 0600.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { describeMode, unsafeReason, writeFileAtomic } from '../envfile/store.js';
+import { acquireLock } from '../lock/lock.js';
 
 /** Larger than any hand-kept authorized_keys; a bigger file is refused rather than read whole. */
 const MAX_AUTHORIZED_KEYS = 4 * 1024 * 1024;
@@ -104,12 +105,24 @@ export function lineWithKey(text: string, blob: Buffer): number | undefined {
 }
 
 /** Adds `line` (holding `blob`) to the authorized_keys file at `path` unless the key is there. */
-export function appendAuthorizedKey(path: string, line: string, blob: Buffer, uid: number): AppendResult {
+export async function appendAuthorizedKey(path: string, line: string, blob: Buffer, uid: number): Promise<AppendResult> {
   checkDirectory(dirname(path), uid);
-  const text = readOwnFile(path, uid) ?? '';
-  const found = lineWithKey(text, blob);
-  if (found !== undefined) return { added: false, line: found };
-  const sep = text === '' || text.endsWith('\n') ? '' : '\n';
-  writeFileAtomic(path, `${text}${sep}${line}\n`, uid);
-  return { added: true };
+  readOwnFile(path, uid); // refuse a link or someone else's file before creating the lock beside it
+  // Two --append runs at once would each rename their own copy into place and lose a line.
+  const lock = await acquireLock<AppendResult>(path, { waitMs: 10_000, purpose: `adding a line to ${path}` }).catch((error: unknown) => {
+    if (!(error instanceof AgentkeepError) || error.code !== 'LOCK_TIMEOUT') throw error;
+    throw new AgentkeepError('LOCK_TIMEOUT', error.message, 'wait for the other agentkeep authorize --append to finish, then run this one again');
+  });
+  if (!lock.acquired) return lock.result;
+  try {
+    const text = readOwnFile(path, uid) ?? '';
+    const found = lineWithKey(text, blob);
+    if (found !== undefined) return { added: false, line: found };
+    const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+    lock.assertHeld();
+    writeFileAtomic(path, `${text}${sep}${line}\n`, uid);
+    return { added: true };
+  } finally {
+    await lock.release();
+  }
 }

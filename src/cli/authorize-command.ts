@@ -31,7 +31,8 @@ On stderr: the command to run it with, and the crontab entry.
 
 Exit status: 0 done (also when --append finds the key already there), 1 the key cannot be read,
 64 usage error (no mode or two, a relative DIR, a value with a double quote, backslash, newline or NUL),
-78 --append refused FILE (a symlink, someone else's, or writable by others).
+75 another --append held FILE's lock too long, 78 --append refused FILE (a symlink, someone else's,
+or writable by others).
 `;
 
 interface AuthorizeArgs {
@@ -141,7 +142,7 @@ function pubComment(pubPath: string): string | undefined {
   return comment && !unsafeValueReason(comment) ? comment : undefined;
 }
 
-/** Runs `agentkeep authorize`: 0 done, 1 key unreadable, 64 usage, 78 --append refused. */
+/** Runs `agentkeep authorize`: 0 done, 1 key unreadable, 64 usage, 75 lock wait, 78 --append refused. */
 export async function authorizeCommand(argv: string[], io: Io): Promise<number> {
   try {
     const args = parseAuthorizeArgs(argv);
@@ -158,7 +159,7 @@ export async function authorizeCommand(argv: string[], io: Io): Promise<number> 
     } else {
       const { appendAuthorizedKey } = await import('../authorize/append.js');
       const file = resolve(args.append);
-      const result = appendAuthorizedKey(file, line, key.blob, process.getuid?.() ?? 0);
+      const result = await appendAuthorizedKey(file, line, key.blob, process.getuid?.() ?? 0);
       io.stderr(result.added
         ? ` * Added a restricted line for ${key.fingerprint} to ${file}\n`
         : ` * ${file} already has a line for ${key.fingerprint} (line ${result.line}); nothing added. To change it, edit or remove that line first\n`);

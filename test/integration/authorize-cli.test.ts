@@ -1,7 +1,7 @@
 // `agentkeep authorize` as a user runs it: the README's examples run verbatim and compared line by
 // line, every refusal exits 64 with nothing on stdout and no file touched, and --append's safety rules.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENTKEEP, ROOT, Sandbox, run } from '../helpers/sandbox.js';
 
@@ -87,6 +87,17 @@ describe('agentkeep authorize on the command line', () => {
     const file = join(sb.home, '.ssh/authorized_keys');
     expect(readFileSync(file, 'utf8')).toBe(`restrict,from="192.0.2.10",command="rrsync -ro /srv" ${pubOf('backup_ed25519')} backup_ed25519\n`);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('when six --append runs with different keys start at once then all six lines are in the file', async () => {
+    const file = join(sb.dir, 'busy_keys');
+    const names = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+    for (const name of names) sb.keygen(name);
+    const results = await Promise.all(names.map((name) => sb.agentkeep(['authorize', name, '--rsync-ro', `/srv/${name}`, '--append', file])));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').sort();
+    expect(lines).toEqual(names.map((name) => `restrict,command="rrsync -ro /srv/${name}" ${pubOf(name)} ${name}`).sort());
+    expect(readdirSync(sb.dir).filter((n) => n.startsWith('busy_keys'))).toEqual(['busy_keys']);
   });
 
   const refusals: Array<[string, string[], RegExp]> = [
