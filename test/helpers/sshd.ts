@@ -122,6 +122,7 @@ export async function startSshd(sb: Sandbox, opts: SshdOptions = {}): Promise<Ss
     clientConfig,
     log: started.log,
     authorize(pub, options) {
+      if (opts.accounts) throw new Error('with accounts: true, sshd reads each account\'s own ~/.ssh/authorized_keys; write there');
       const line = readFileSync(pub, 'utf8').trim();
       appendFileSync(authorizedKeys, `${options} ${line}\n`);
     },
