@@ -10,4 +10,5 @@ export const subcommands: Record<string, Subcommand> = {
   hook: async (argv, io) => (await import('./hook-command.js')).hookCommand(argv, io),
   doctor: async (argv, io) => (await import('./doctor-command.js')).doctorCommand(argv, io),
   passphrase: async (argv, io) => (await import('./passphrase-command.js')).passphraseCommand(argv, io),
+  authorize: async (argv, io) => (await import('./authorize-command.js')).authorizeCommand(argv, io),
 };

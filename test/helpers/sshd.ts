@@ -32,16 +32,27 @@ function freePort(): Promise<number> {
   });
 }
 
-async function launch(sb: Sandbox, dir: string, port: number): Promise<{ pid: number; log: () => string } | undefined> {
+/** How the sshd is set up: by default root's keys in a sandbox file; `accounts` as a real host does. */
+export interface SshdOptions {
+  /**
+   * Each account's own ~/.ssh/authorized_keys with `StrictModes yes` and TCP forwarding allowed
+   * (so that only a key's own options can forbid it). Log in as a sandbox user whose home is its own.
+   */
+  accounts?: boolean;
+}
+
+async function launch(sb: Sandbox, dir: string, port: number, opts: SshdOptions): Promise<{ pid: number; log: () => string } | undefined> {
   const config = join(dir, 'sshd_config');
   writeFileSync(config, [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${join(dir, 'host_ed25519')}`,
     'PidFile none',
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    // The sandbox lives under /tmp (mode 1777), which StrictModes would refuse on the way up.
-    'StrictModes no',
+    ...(opts.accounts
+      // StrictModes checks the home and ~/.ssh only, so a sandbox user's home under /tmp passes.
+      ? ['AuthorizedKeysFile .ssh/authorized_keys', 'StrictModes yes', 'AllowTcpForwarding yes']
+      // The sandbox lives under /tmp (mode 1777), which StrictModes would refuse on the way up.
+      : [`AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'StrictModes no']),
     'PermitRootLogin prohibit-password',
     'PubkeyAuthentication yes',
     'PasswordAuthentication no',
@@ -73,7 +84,7 @@ async function launch(sb: Sandbox, dir: string, port: number): Promise<{ pid: nu
 }
 
 /** Starts sshd for this sandbox (as the current user, i.e. root in the test machines). */
-export async function startSshd(sb: Sandbox): Promise<Sshd> {
+export async function startSshd(sb: Sandbox, opts: SshdOptions = {}): Promise<Sshd> {
   const dir = join(sb.dir, 'sshd');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // sshd refuses to start without its privilege separation directory.
@@ -86,7 +97,7 @@ export async function startSshd(sb: Sandbox): Promise<Sshd> {
   let port = 0;
   for (let attempt = 0; attempt < 5 && !started; attempt++) {
     port = await freePort();
-    started = await launch(sb, dir, port);
+    started = await launch(sb, dir, port, opts);
   }
   if (!started) throw new Error('sshd could not bind a free port');
   const clientConfig = join(sb.dir, 'ssh_config');
@@ -111,6 +122,7 @@ export async function startSshd(sb: Sandbox): Promise<Sshd> {
     clientConfig,
     log: started.log,
     authorize(pub, options) {
+      if (opts.accounts) throw new Error('with accounts: true, sshd reads each account\'s own ~/.ssh/authorized_keys; write there');
       const line = readFileSync(pub, 'utf8').trim();
       appendFileSync(authorizedKeys, `${options} ${line}\n`);
     },

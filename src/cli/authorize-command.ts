@@ -1,0 +1,173 @@
+// `agentkeep authorize KEY (--rsync-ro DIR | --rsync-wo DIR | --command CMD) [--from LIST]
+// [--rrsync PATH] [--comment TEXT] [--append FILE]`: the restricted authorized_keys line for a
+// backup key on stdout (or added to FILE), the client command and crontab entry on stderr.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { AgentkeepError, EXIT, isErrno } from '../errors.js';
+import { publicKeyOf } from '../keys/fingerprint.js';
+import { keyPath } from '../keys/resolve.js';
+import {
+  assertConfiningDir, assertFromList, assertSafeValue, assertShellQuotable, authorizedKeysLine, clientHints,
+  unsafeValueReason, type AuthorizeMode,
+} from '../authorize/line.js';
+import { reportError, type Io } from './run-cli.js';
+
+const HELP = `Usage: agentkeep authorize KEY (--rsync-ro DIR | --rsync-wo DIR | --command CMD) [--from LIST]
+                          [--rrsync PATH] [--comment TEXT] [--append FILE]
+
+Prints one authorized_keys line for KEY (a name in ~/.ssh, a path, or KEY.pub) that lets the key
+do one thing only: always "restrict" (no pty, no port, agent or X11 forwarding) and a forced command.
+On stderr: the command to run it with, and the crontab entry.
+
+  --rsync-ro DIR   rrsync read-only, confined to DIR (the client pulls USER@HOST:/, paths relative to DIR)
+  --rsync-wo DIR   rrsync write-only, confined to DIR (backups pushed to USER@HOST:/)
+  --command CMD    this fixed command, whatever the client asks ($SSH_ORIGINAL_COMMAND holds the request)
+  --from LIST      only from these addresses or host patterns (comma-separated, sshd's from=)
+  --rrsync PATH    rrsync's path on the machine that holds the line (default: rrsync, found on its PATH)
+  --comment TEXT   the line's comment (default: the comment of KEY.pub)
+  --append FILE    add the line to FILE (an authorized_keys of yours on this machine) instead of printing it;
+                   atomic, mode 0600, never through a symlink, never a second line for the same key
+
+Exit status: 0 done (also when --append finds the key already there), 1 the key cannot be read,
+64 usage error (no mode or two, a relative DIR, a value with a double quote, backslash, newline or NUL),
+75 another --append held FILE's lock too long, 78 --append refused FILE (a symlink, someone else's,
+or writable by others).
+`;
+
+interface AuthorizeArgs {
+  key?: string;
+  modes: AuthorizeMode[];
+  from?: string;
+  rrsync?: string;
+  comment?: string;
+  append?: string;
+  help: boolean;
+}
+
+const USAGE_FIX = 'for example: agentkeep authorize backup_ed25519 --rsync-ro /srv --from 192.0.2.10';
+
+function parseAuthorizeArgs(argv: string[]): AuthorizeArgs {
+  const args: AuthorizeArgs = { modes: [], help: false };
+  let optionsEnded = false;
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (optionsEnded || !word.startsWith('-') || word === '-') {
+      if (args.key !== undefined) throw new AgentkeepError('USAGE', `one KEY only, got ${JSON.stringify(args.key)} and ${JSON.stringify(word)}`, USAGE_FIX);
+      args.key = word;
+      continue;
+    }
+    if (word === '--') { optionsEnded = true; continue; }
+    const eq = word.indexOf('=');
+    const name = word.startsWith('--') && eq > 0 ? word.slice(0, eq) : word;
+    const value = () => {
+      const v = eq > 0 && word.startsWith('--') ? word.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new AgentkeepError('USAGE', `${name} needs a value`, 'see: agentkeep authorize --help');
+      return v;
+    };
+    switch (name) {
+      case '-h': case '--help': args.help = true; break;
+      case '--rsync-ro': args.modes.push({ kind: 'rsync-ro', dir: value(), rrsync: 'rrsync' }); break;
+      case '--rsync-wo': args.modes.push({ kind: 'rsync-wo', dir: value(), rrsync: 'rrsync' }); break;
+      case '--command': args.modes.push({ kind: 'command', command: value() }); break;
+      case '--from': args.from = value(); break;
+      case '--rrsync': args.rrsync = value(); break;
+      case '--comment': args.comment = value(); break;
+      case '--append': args.append = value(); break;
+      default: throw new AgentkeepError('USAGE', `unknown authorize argument ${JSON.stringify(word)}`, 'see: agentkeep authorize --help');
+    }
+  }
+  return args;
+}
+
+/** The one mode, checked, with --rrsync applied; every value that enters the line is checked here. */
+function checkedMode(args: AuthorizeArgs): AuthorizeMode {
+  if (args.modes.length !== 1) {
+    throw new AgentkeepError('USAGE', args.modes.length === 0
+      ? 'no mode given: say what the key may do with --rsync-ro DIR, --rsync-wo DIR or --command CMD'
+      : `${args.modes.length} modes given; a line allows exactly one of --rsync-ro, --rsync-wo and --command`,
+    'one key per purpose: run agentkeep authorize once for each key');
+  }
+  const mode = args.modes[0]!;
+  if (args.from !== undefined) assertFromList(args.from);
+  if (args.comment !== undefined) assertSafeValue('--comment', args.comment, 'write a comment without quotes, backslashes or line breaks');
+  if (mode.kind === 'command') {
+    if (args.rrsync !== undefined) throw new AgentkeepError('USAGE', '--rrsync applies to --rsync-ro and --rsync-wo only', 'drop --rrsync, or name rrsync inside --command');
+    assertSafeValue('--command', mode.command, 'put the command in a script and pass its path: --command /usr/local/bin/dbdump.sh');
+    return mode;
+  }
+  const option = `--${mode.kind}`;
+  assertConfiningDir(option, mode.dir);
+  if (args.rrsync !== undefined) {
+    assertSafeValue('--rrsync', args.rrsync, 'give the path of rrsync on the machine that holds the line, e.g. --rrsync /usr/bin/rrsync');
+    assertShellQuotable('--rrsync', args.rrsync);
+    return { ...mode, rrsync: args.rrsync };
+  }
+  return mode;
+}
+
+/** A key argument's public blob, the comment of its .pub, and how a crontab on the backup host names it. */
+function loadKey(arg: string, io: Io): { blob: Buffer; comment?: string; fingerprint: string; requireArg: string } {
+  const home = io.env.HOME || homedir();
+  const named = keyPath(arg, home);
+  const isPub = named.endsWith('.pub');
+  const path = isPub ? named.slice(0, -4) : named;
+  if (isPub && !existsSync(named)) throw new AgentkeepError('KEY_FILE', `no key file at ${named}`, USAGE_FIX);
+  let key;
+  try {
+    key = publicKeyOf(path);
+  } catch (error) {
+    if (!isErrno(error)) throw error;
+    throw new AgentkeepError('KEY_FILE', `cannot read the key ${arg} (${error.path ?? path}): ${error.code}`,
+      `make ${path}.pub readable, or copy the public key here and name the .pub file`);
+  }
+  if (!key) {
+    if (!existsSync(path) && !existsSync(`${path}.pub`)) throw new AgentkeepError('KEY_FILE', `no key file at ${path}`, `fix the name, or create the key: ssh-keygen -t ed25519 -f ${path}`);
+    throw new AgentkeepError('KEY_FILE', `cannot learn the public key of ${arg}: neither ${path}.pub nor an OpenSSH private key ${path} is readable`,
+      `recreate the public key: ssh-keygen -y -f ${path} > ${path}.pub`);
+  }
+  const comment = key.source === 'pub' ? pubComment(`${path}.pub`) : undefined;
+  // A bare name resolves in ~/.ssh on the backup host too; a path only where the private key is.
+  const bare = !arg.includes('/') && !arg.startsWith('~');
+  const requireArg = bare ? arg.replace(/\.pub$/, '') : existsSync(path) ? resolve(path) : key.fingerprint;
+  return { blob: key.blob, fingerprint: key.fingerprint, requireArg, ...(comment === undefined ? {} : { comment }) };
+}
+
+/** The comment of a `type base64 comment` line, when it is safe to carry into the new line. */
+function pubComment(pubPath: string): string | undefined {
+  let text;
+  try { text = readFileSync(pubPath, 'utf8'); } catch { return undefined; }
+  const line = text.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#')) ?? '';
+  const comment = /^\S+\s+\S+\s+(.+)$/.exec(line.trim())?.[1]?.trim();
+  return comment && !unsafeValueReason(comment) ? comment : undefined;
+}
+
+/** Runs `agentkeep authorize`: 0 done, 1 key unreadable, 64 usage, 75 lock wait, 78 --append refused. */
+export async function authorizeCommand(argv: string[], io: Io): Promise<number> {
+  try {
+    const args = parseAuthorizeArgs(argv);
+    if (args.help) { io.stdout(HELP); return EXIT.ok; }
+    const mode = checkedMode(args);
+    if (args.key === undefined) throw new AgentkeepError('USAGE', 'no KEY given: name the key whose line to write', USAGE_FIX);
+    if (args.append !== undefined && args.append === '') throw new AgentkeepError('USAGE', '--append needs a file name', 'for example: --append ~/.ssh/authorized_keys');
+    const key = loadKey(args.key, io);
+    const comment = args.comment ?? key.comment;
+    const line = authorizedKeysLine({ mode, from: args.from, blob: key.blob, comment });
+    const hints = clientHints(mode, key.requireArg);
+    if (args.append === undefined) {
+      io.stdout(`${line}\n`);
+    } else {
+      const { appendAuthorizedKey } = await import('../authorize/append.js');
+      const file = resolve(args.append);
+      const result = await appendAuthorizedKey(file, line, key.blob, process.getuid?.() ?? 0);
+      io.stderr(result.added
+        ? ` * Added a restricted line for ${key.fingerprint} to ${file}\n`
+        : ` * ${file} already has a line for ${key.fingerprint} (line ${result.line}); nothing added. To change it, edit or remove that line first\n`);
+    }
+    // Comment lines: harmless even when stderr ends up in an authorized_keys file or a crontab.
+    io.stderr(`# use it with: ${hints.command}\n# crontab entry: ${hints.crontab}\n# ${hints.note}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    return reportError('agentkeep authorize', error, io);
+  }
+}
