@@ -69,6 +69,7 @@ async function runQuery(ctx: Context, opts: AgentkeepOptions, io: Io): Promise<n
 /** The default action: find or start the agent, manage keys, print the environment. */
 async function runLogin(ctx: Context, opts: AgentkeepOptions, io: Io): Promise<number> {
   let agent: Agent | undefined;
+  let keysFailed: unknown;
   if (opts.quick) {
     const quick = (await agentFromPidfile(ctx, false)).agent;
     if (quick && quick.identities.length > 0) agent = quick;
@@ -81,13 +82,31 @@ async function runLogin(ctx: Context, opts: AgentkeepOptions, io: Io): Promise<n
     });
     if (agent.source === 'pidfile' || agent.source === 'environment') ctx.report.info(`Found existing ssh-agent: ${describeAgent(agent)}`);
     else if (agent.source === 'forwarded') ctx.report.info(`Using forwarded ssh-agent: ${agent.sock}`);
-    await manageKeys(ctx, agent, opts);
+    try {
+      await manageKeys(ctx, agent, { ...opts, retryArgs: retryArgs(opts) });
+    } catch (error) {
+      keysFailed = error;
+    }
   } else {
     ctx.report.info(`Found existing ssh-agent: ${describeAgent(agent)}`);
   }
   if (opts.systemd) await importIntoSystemd(ctx, agent);
   if (opts.eval) io.stdout(renderEnv({ sock: agent.sock, pid: agent.pid }, flavourForShell(io.env.SHELL)));
-  return EXIT.ok;
+  if (keysFailed === undefined) return EXIT.ok;
+  // The agent is fine, only keys are missing: the shell gets the agent, and eval's status says what failed (as keychain does).
+  if (opts.eval) io.stdout('false;\n');
+  return reportError('agentkeep', keysFailed, io, opts.debug);
+}
+
+/** The options that lead a later `agentkeep KEY` to this same agent, with the same key constraints. */
+function retryArgs(opts: AgentkeepOptions): string[] {
+  const args: string[] = [];
+  if (opts.dir !== undefined) args.push('--dir', opts.dir);
+  if (opts.absolute) args.push('--absolute');
+  if (opts.host !== undefined) args.push('--host', opts.host);
+  if (opts.timeout !== undefined) args.push('--timeout', String(opts.timeout));
+  if (opts.confirm) args.push('--confirm');
+  return args;
 }
 
 async function dispatch(opts: AgentkeepOptions, io: Io): Promise<number> {

@@ -1,7 +1,7 @@
 // Running ssh-add: once for all missing keys, prompting on the terminal or through the user's
-// askpass (behind a shim that bounds retries), or fed a passphrase we hold through fd 3.
-import { spawn, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// askpass (both behind a shim that bounds retries), or fed a passphrase we hold through fd 3.
+import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
@@ -23,13 +23,17 @@ export interface SshAddOptions {
   env: NodeJS.ProcessEnv;
   /** Give up after this long: ssh-add and everything it started (the askpass) are killed. None: wait as long as it takes. */
   timeoutMs?: number | undefined;
+  /** Ctrl-C ends the prompt, not agentkeep: SIGINT stops ssh-add and is reported as `interrupted`. */
+  catchInterrupt?: boolean | undefined;
 }
 
-/** How ssh-add ended; `timedOut` when we killed it at the deadline. */
+/** How ssh-add ended; `timedOut` when we killed it at the deadline, `gaveUp` when a key used up its tries. */
 export interface SshAddResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   timedOut?: boolean;
+  gaveUp?: boolean;
+  interrupted?: boolean;
 }
 
 function sshAddArgs(paths: string[], o: { lifetimeSec?: number | undefined; confirm?: boolean | undefined; quiet?: boolean | undefined }): string[] {
@@ -77,6 +81,14 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   try { process.kill(pid, sig); } catch { /* already gone */ }
 }
 
+/** `root` and its descendants, as /proc shows them now. */
+function processTree(root: number): number[] {
+  const found = [root];
+  const children = parentPids();
+  for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]!) ?? []));
+  return found;
+}
+
 /**
  * Kills `root` and its descendants (ssh-add, the askpass shim, the user's program and whatever
  * that runs). ssh-add stays in our process group so a Ctrl-C still reaches it; we find its
@@ -105,37 +117,77 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
   if (o.prompt.kind === 'none') {
     Object.assign(env, { SSH_ASKPASS: 'false', SSH_ASKPASS_REQUIRE: 'force' });
     stdio = ['ignore', 2, 2];
-  } else if (o.prompt.kind === 'terminal') {
-    // ssh-add reads the passphrase from /dev/tty; keep it from choosing an askpass instead.
-    env.SSH_ASKPASS_REQUIRE = 'never';
-    stdio = [0, 2, 2];
   } else {
+    // ssh-add's own terminal prompt retries a wrong passphrase forever; our terminal reader
+    // behind the same shim as the user's askpass gets ASKPASS_TRIES per key, like askpass does.
     // The state directory only counts wrong answers; it never holds a passphrase.
     state = mkdtempSync(join(tmpdir(), 'agentkeep-askpass-'));
     Object.assign(env, {
       SSH_ASKPASS: shellFile('agentkeep-askpass'), SSH_ASKPASS_REQUIRE: 'force',
-      AGENTKEEP_ASKPASS_PROGRAM: o.prompt.program, AGENTKEEP_ASKPASS_STATE: state, AGENTKEEP_ASKPASS_TRIES: String(ASKPASS_TRIES),
+      AGENTKEEP_ASKPASS_PROGRAM: o.prompt.kind === 'terminal' ? shellFile('agentkeep-askpass-tty') : o.prompt.program,
+      AGENTKEEP_ASKPASS_STATE: state, AGENTKEEP_ASKPASS_TRIES: String(ASKPASS_TRIES),
     });
     stdio = ['ignore', 2, 2];
   }
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
+  let interrupted = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  let onInterrupt: (() => void) | undefined;
   try {
     const child = spawn('ssh-add', sshAddArgs(o.paths, o), { env, stdio });
-    if (o.timeoutMs !== undefined && child.pid !== undefined) {
-      const pid = child.pid;
+    const pid = child.pid;
+    // Not yet reaped while exitCode and signalCode are null, so the pid is still ssh-add's.
+    const running = () => child.exitCode === null && child.signalCode === null;
+    if (o.timeoutMs !== undefined && pid !== undefined) {
       timer = setTimeout(() => {
-        // Not yet reaped, so the pid is still ssh-add's.
-        if (child.exitCode !== null || child.signalCode !== null) return;
+        if (!running()) return;
         timedOut = true;
         killTree(pid);
       }, o.timeoutMs);
     }
-    const result = await waitExit(child);
-    return timedOut ? { ...result, timedOut } : result;
+    if (o.catchInterrupt && pid !== undefined) {
+      // A Ctrl-C at the terminal reaches ssh-add and the reader too (same process group); a
+      // SIGINT sent to agentkeep alone must end them as well. TERM first, so that the reader
+      // restores the terminal's echo; KILL if that did not end it.
+      onInterrupt = () => {
+        interrupted = true;
+        if (!running()) return;
+        for (const p of processTree(pid).reverse()) signal(p, 'SIGTERM');
+        graceTimer ??= setTimeout(() => { if (running()) killTree(pid); }, 2000);
+      };
+      process.on('SIGINT', onInterrupt);
+    }
+    const result: SshAddResult = await waitExit(child);
+    if (timedOut) result.timedOut = true;
+    if (interrupted) result.interrupted = true;
+    if (state && existsSync(join(state, 'gaveup'))) result.gaveUp = true;
+    return result;
   } finally {
     clearTimeout(timer);
-    if (state) rmSync(state, { recursive: true, force: true });
+    clearTimeout(graceTimer);
+    if (onInterrupt) process.off('SIGINT', onInterrupt);
+    if (state) {
+      await restoreTerminal(state);
+      rmSync(state, { recursive: true, force: true });
+    }
+  }
+}
+
+/** If the terminal reader was killed with echo off, waits briefly for it, then puts back the settings it saved. */
+async function restoreTerminal(state: string): Promise<void> {
+  const saved = join(state, 'tty');
+  for (let i = 0; i < 50 && existsSync(saved); i++) await new Promise((r) => setTimeout(r, 20));
+  let settings: string;
+  try { settings = readFileSync(saved, 'latin1').trim(); } catch { return; }
+  // `stty -g` prints colon-separated hex numbers; anything else is not ours to pass on.
+  if (!/^[0-9a-fA-F:]+$/.test(settings)) return;
+  let fd: number | undefined;
+  try {
+    fd = openSync('/dev/tty', 'r+');
+    spawnSync('stty', [settings], { stdio: [fd, 'ignore', 'ignore'] });
+  } catch { /* no terminal any more: nothing to restore */ } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

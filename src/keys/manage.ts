@@ -10,8 +10,10 @@ import { describeMode } from '../envfile/store.js';
 import { removeAllIdentities, removeIdentity, requestIdentities, type Identity } from '../agent/protocol.js';
 import { acquireLock } from '../lock/lock.js';
 import { inspectKeyFile, publicKeyOf, type PublicKey } from './fingerprint.js';
-import { resolveKeyArgs, type RequestedKey } from './resolve.js';
-import { ASKPASS_TRIES, choosePrompt } from './prompt.js';
+import { keyPath, resolveKeyArgs, type RequestedKey } from './resolve.js';
+import { ASKPASS_TRIES, choosePrompt, promptPlace, type PromptWay } from './prompt.js';
+import { promptNotePath, readPromptNote, removePromptNote, writePromptNote, type PromptNote } from './prompt-note.js';
+import { quoteSh } from '../envfile/render.js';
 
 /** How long a login waits for another one that may be waiting for a human to type. */
 export const KEY_LOCKWAIT_S = 120;
@@ -28,26 +30,35 @@ async function requestedKeys(ctx: Context, opts: KeyOptions): Promise<RequestedK
   return resolveKeyArgs(opts.keys, { home: ctx.home, env: ctx.env, extended: opts.extended, confallhosts: opts.confallhosts, debug: ctx.report.debug });
 }
 
+/** A requested key that this login leaves out of the agent, and why. */
+interface Unloaded {
+  key: RequestedKey;
+  why: string;
+}
+
 /** Inspects each key file, warning about the ones ssh-add cannot use and about stale .pub files. */
-function usableKeys(ctx: Context, keys: RequestedKey[], ignoreMissing: boolean): { usable: UsableKey[]; problems: number } {
+function usableKeys(ctx: Context, keys: RequestedKey[], ignoreMissing: boolean): { usable: UsableKey[]; unusable: Unloaded[] } {
   const usable: UsableKey[] = [];
-  let problems = 0;
+  const unusable: Unloaded[] = [];
   for (const key of keys) {
     const st = inspectKeyFile(key.path, ctx.uid);
     if (st.status === 'missing') {
-      if (!ignoreMissing) ctx.report.warn(`Cannot find ssh key ${key.path}${/^(sshk|host):|^--/.test(key.arg) ? ` (from ${key.arg})` : ''}; skipping it`);
-      problems++;
+      // --ignore-missing: the user said this file may not exist here; it is not a failure.
+      if (!ignoreMissing) {
+        ctx.report.warn(`Cannot find ssh key ${key.path}${/^(sshk|host):|^--/.test(key.arg) ? ` (from ${key.arg})` : ''}; skipping it`);
+        unusable.push({ key, why: 'no such file' });
+      }
       continue;
     }
     if (st.status === 'too-open') {
       const mode = describeMode(st.mode ?? 0);
       ctx.report.warn(`ssh key ${key.path} has mode ${mode}: ssh-add refuses a private key that group or others can read ("UNPROTECTED PRIVATE KEY FILE"); skipping it. Fix: chmod 600 '${key.path}'`);
-      problems++;
+      unusable.push({ key, why: `mode ${mode}, fix: chmod 600` });
       continue;
     }
     if (st.status === 'unreadable') {
       ctx.report.warn(`Cannot read ssh key ${key.path} (${st.detail ?? 'unknown error'}); skipping it`);
-      problems++;
+      unusable.push({ key, why: `unreadable: ${st.detail ?? 'unknown error'}` });
       continue;
     }
     if (st.pubMismatch) {
@@ -58,7 +69,7 @@ function usableKeys(ctx: Context, keys: RequestedKey[], ignoreMissing: boolean):
     }
     usable.push({ ...key, publicKey: st.publicKey, needsPassphrase: st.encrypted !== false });
   }
-  return { usable, problems };
+  return { usable, unusable };
 }
 
 function notLoaded(keys: UsableKey[], ids: Identity[]): UsableKey[] {
@@ -72,14 +83,32 @@ async function clearAgent(ctx: Context, agent: Agent): Promise<void> {
   ctx.report.info('Cleared all identities from the ssh-agent');
 }
 
-function cannotPrompt(keys: UsableKey[], why: string): AgentkeepError {
-  return new AgentkeepError('NO_PROMPT', `cannot ask for the passphrase of ${keys.map((k) => k.path).join(', ')}: ${why}`,
-    'run agentkeep from a terminal, or set SSH_ASKPASS to a passphrase dialog program');
-}
-
 function reportKnown(ctx: Context, keys: UsableKey[]): void {
   for (const k of keys) ctx.report.info(`Known ssh key: ${k.path}`);
 }
+
+const SUBCOMMAND_NAMES = new Set(['hook', 'doctor', 'passphrase']);
+
+/** The command that loads `keys` into the same agent: the location options, then each key as typed when that names the same file. */
+function loadCommand(ctx: Context, keys: RequestedKey[], opts: KeyOptions): string {
+  const words = keys.map((k) => (/^[A-Za-z0-9_.@%+,=-]+$/.test(k.arg) && !k.arg.startsWith('-') && !SUBCOMMAND_NAMES.has(k.arg)
+    && keyPath(k.arg, ctx.home) === k.path ? k.arg : k.path));
+  return ['agentkeep', ...(opts.retryArgs ?? []), ...words].map(quoteSh).join(' ');
+}
+
+/** One line naming every key left out and why, whether --clear emptied the agent, and the command that loads them. */
+function keysNotLoaded(ctx: Context, failed: Unloaded[], cleared: boolean, opts: KeyOptions): AgentkeepError {
+  const byWhy = new Map<string, string[]>();
+  for (const f of failed) byWhy.set(f.why, [...(byWhy.get(f.why) ?? []), f.key.path]);
+  const list = [...byWhy].map(([why, paths]) => `${paths.join(', ')} (${why})`).join('; ');
+  const command = loadCommand(ctx, failed.map((f) => f.key), opts);
+  const after = cleared ? `--clear emptied the agent, so cron jobs have none of these keys until you run: ${command}` : `run: ${command}`;
+  const noPrompt = failed.every((f) => f.why.startsWith(CANNOT_ASK));
+  return new AgentkeepError(noPrompt ? 'NO_PROMPT' : 'KEY_ADD', `keys not loaded: ${list}; ${after}`,
+    noPrompt ? 'run it at a terminal, or set SSH_ASKPASS to a passphrase dialog program' : undefined);
+}
+
+const CANNOT_ASK = 'cannot ask for the passphrase';
 
 /** `--keyring`: loads what it can with stored passphrases (fd 3); returns the agent's identities after. */
 async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[], opts: KeyOptions): Promise<Identity[]> {
@@ -100,31 +129,48 @@ async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[],
   return requestIdentities(agent.sock);
 }
 
-/** Clears (with --clear) and loads the requested keys that the agent does not hold yet. */
+/**
+ * Clears (with --clear, and only where a passphrase can be asked for) and loads the requested
+ * keys that the agent does not hold yet. Throws one `keys not loaded: ...` error naming every
+ * key left out (with --clear also the missing and unusable files) and the command that loads them.
+ */
 export async function manageKeys(ctx: Context, agent: Agent, opts: KeyOptions): Promise<void> {
   const requested = opts.noask ? [] : await requestedKeys(ctx, opts);
-  if (requested.length === 0) {
-    if (opts.clear) await clearAgent(ctx, agent);
-    return;
-  }
-  const { usable } = usableKeys(ctx, requested, opts.ignoreMissing);
-  if (usable.length === 0) {
-    if (opts.clear) await clearAgent(ctx, agent);
-    return;
-  }
-  if (!opts.clear && notLoaded(usable, agent.identities).length === 0) return reportKnown(ctx, usable);
-
   const prompt = choosePrompt(ctx.env, opts.nogui, isatty(0));
-  const firstMissing = opts.clear ? usable : notLoaded(usable, agent.identities);
+  // A login that cannot prompt (sudo -i, su -, runuser -l, ssh HOST CMD) proves nothing: emptying
+  // the agent there would only break the cron jobs that use it.
+  const mayClear = opts.clear && prompt.kind !== 'none';
+  if (opts.clear && prompt.kind === 'none') {
+    ctx.report.warn(`not clearing the ssh-agent (--clear): ${prompt.why}, so this login cannot prove it knows the passphrases; the agent's ${agent.identities.length} key(s) are left as they were`);
+  }
+  const { usable, unusable } = usableKeys(ctx, requested, opts.ignoreMissing);
+  const { failed, cleared } = await loadMissing(ctx, agent, opts, usable, prompt, mayClear);
+  // Without --clear an unusable file is a warning; with it, the login just left that key out of the agent cron uses.
+  const all = [...(opts.clear ? unusable : []), ...failed];
+  if (all.length > 0) throw keysNotLoaded(ctx, all, cleared, opts);
+}
+
+async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable: UsableKey[], prompt: PromptWay, mayClear: boolean): Promise<{ failed: Unloaded[]; cleared: boolean }> {
+  if (usable.length === 0) {
+    if (mayClear) await clearAgent(ctx, agent);
+    return { failed: [], cleared: mayClear };
+  }
+  if (!mayClear && notLoaded(usable, agent.identities).length === 0) {
+    reportKnown(ctx, usable);
+    return { failed: [], cleared: false };
+  }
+  const cannotAsk = prompt.kind === 'none' ? `${CANNOT_ASK}: ${prompt.why}` : '';
+  const firstMissing = mayClear ? usable : notLoaded(usable, agent.identities);
   if (prompt.kind === 'none' && !opts.keyring && firstMissing.every((k) => k.needsPassphrase)) {
-    // --clear still clears: whoever cannot prove they know the passphrase gets an empty agent.
-    if (opts.clear) await clearAgent(ctx, agent);
-    throw cannotPrompt(firstMissing, prompt.why);
+    reportKnown(ctx, usable.filter((k) => !firstMissing.includes(k)));
+    return { failed: firstMissing.map((key) => ({ key, why: cannotAsk })), cleared: false };
   }
 
+  const notePath = promptNotePath(ctx.paths.lock);
   let release: (() => Promise<void>) | undefined;
   let assertHeld = (): void => {};
   let waited = false;
+  let holder: PromptNote | undefined;
   if (!opts.nolock) {
     const started = Date.now();
     const waitS = opts.lockwait ?? KEY_LOCKWAIT_S;
@@ -133,54 +179,74 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: KeyOptions): 
       purpose: 'loading keys; another agentkeep may be waiting for a passphrase',
       onWait: () => ctx.report.debug('another agentkeep holds the lock (it may be prompting); waiting for it'),
       whileWaiting: async () => {
+        const note = readPromptNote(notePath, ctx.uid);
+        if (note && note.pid !== holder?.pid && note.pid !== process.pid) {
+          holder = note;
+          ctx.report.warn(`waiting for the passphrase prompt on ${note.place} (agentkeep PID ${note.pid}); if that prompt is abandoned, this one asks instead within a few seconds`);
+        }
         const ids = await requestIdentities(agent.sock).catch(() => undefined);
         return ids && notLoaded(usable, ids).length === 0 ? ids : undefined;
       },
     });
     if (!outcome.acquired) {
       ctx.report.info(`Waited ${((Date.now() - started) / 1000).toFixed(1)} s for another agentkeep to load the keys`);
-      return reportKnown(ctx, usable);
+      reportKnown(ctx, usable);
+      return { failed: [], cleared: false };
     }
     release = outcome.release;
     assertHeld = outcome.assertHeld;
     waited = outcome.waited;
   }
+  let noteWritten = false;
   try {
     // Under the lock, look again: whoever held it before us may have loaded the keys.
     let ids = await requestIdentities(agent.sock);
-    if (opts.clear && !(waited && notLoaded(usable, ids).length === 0)) {
+    let cleared = false;
+    if (mayClear && !(waited && notLoaded(usable, ids).length === 0)) {
       await clearAgent(ctx, agent);
       ids = [];
+      cleared = true;
     }
     if (opts.keyring) ids = await loadFromKeyring(ctx, agent, notLoaded(usable, ids), opts);
     const missing = notLoaded(usable, ids);
     if (missing.length === 0) {
       if (waited) ctx.report.info('Waited for another agentkeep; the keys are now loaded');
-      return reportKnown(ctx, usable);
+      reportKnown(ctx, usable);
+      return { failed: [], cleared };
     }
     reportKnown(ctx, usable.filter((k) => !missing.includes(k)));
     // Without a way to prompt, add what needs no passphrase and fail for the rest.
     const blocked = prompt.kind === 'none' ? missing.filter((k) => k.needsPassphrase) : [];
     const toAdd = missing.filter((k) => !blocked.includes(k));
+    const failed: Unloaded[] = blocked.map((key) => ({ key, why: cannotAsk }));
     if (toAdd.length > 0) {
       const { runSshAdd } = await import('./add.js');
       // ssh-add with no file arguments would add ~/.ssh's default keys: only ever call it with some.
       assertHeld(); // exactly one terminal prompts: only while we really hold the lock
+      if (holder) {
+        // A holder that finished took its note away; one that was killed left it behind.
+        const abandoned = readPromptNote(notePath, ctx.uid, false)?.pid === holder.pid;
+        ctx.report.warn(`the passphrase prompt on ${holder.place} (agentkeep PID ${holder.pid}) ${abandoned ? 'was abandoned' : 'ended without loading the keys'}; asking here`);
+      }
+      if (prompt.kind !== 'none' && !opts.nolock) {
+        writePromptNote(notePath, { pid: process.pid, place: promptPlace(prompt) }, ctx.uid);
+        noteWritten = true;
+      }
       const result = await runSshAdd({
         sock: agent.sock, paths: toAdd.map((k) => k.path), prompt: prompt.kind === 'none' ? { kind: 'none' } : prompt,
-        confirm: opts.confirm, quiet: opts.quiet, env: ctx.env,
+        confirm: opts.confirm, quiet: opts.quiet, env: ctx.env, catchInterrupt: prompt.kind !== 'none',
         lifetimeSec: opts.timeout === undefined ? undefined : opts.timeout * 60,
       });
       const after = await requestIdentities(agent.sock);
-      const failed = notLoaded(toAdd, after).filter((k) => k.publicKey !== undefined || result.code !== 0);
-      if (failed.length > 0) {
-        const why = result.signal ? `ssh-add was killed (${result.signal})` : 'wrong passphrase, or none given';
-        throw new AgentkeepError('KEY_ADD', `could not load ${failed.map((k) => k.path).join(', ')}: ${why}`,
-          prompt.kind === 'askpass' ? `run agentkeep again; your askpass program (${prompt.program}) gets ${ASKPASS_TRIES} tries` : 'run agentkeep again and type the passphrase');
-      }
+      const why = result.interrupted ? 'cancelled with Ctrl-C'
+        : result.signal ? `ssh-add was killed (${result.signal})`
+          : result.gaveUp ? `${ASKPASS_TRIES} wrong passphrases`
+            : prompt.kind === 'none' ? 'ssh-add failed' : 'wrong passphrase, or none given';
+      for (const key of notLoaded(toAdd, after).filter((k) => k.publicKey !== undefined || result.code !== 0)) failed.push({ key, why });
     }
-    if (blocked.length > 0 && prompt.kind === 'none') throw cannotPrompt(blocked, prompt.why);
+    return { failed, cleared };
   } finally {
+    if (noteWritten) removePromptNote(notePath, ctx.uid);
     await release?.();
   }
 }

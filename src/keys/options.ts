@@ -17,4 +17,6 @@ export interface KeyOptions {
   nolock: boolean;
   /** Seconds; undefined means the default for the phase. */
   lockwait?: number;
+  /** Options a "run: agentkeep KEY" advice must repeat to reach the same agent (--dir, --host, ...). */
+  retryArgs?: string[];
 }

@@ -1,8 +1,9 @@
 // How ssh-add may ask for a passphrase: on the terminal, through the user's SSH_ASKPASS
 // program, or not at all (then we fail at once rather than let ssh-add wait on nothing).
-import { closeSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readlinkSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 
-/** How many passphrase attempts the askpass shim allows in one ssh-add run. */
+/** How many passphrase attempts each key gets in one ssh-add run, on the terminal and through askpass. */
 export const ASKPASS_TRIES = 3;
 
 /** How a passphrase can be asked for: the terminal, an askpass program, or not at all (and why). */
@@ -19,14 +20,39 @@ export function haveTerminal(stdinIsTTY: boolean): boolean {
   }
 }
 
-/** Chooses the prompt: a terminal first (unless SSH_ASKPASS_REQUIRE=force), else SSH_ASKPASS (unless --nogui or =never). */
+/** True when `program` names an executable regular file, directly or through PATH (as ssh-add would run it). */
+function isRunnable(program: string, path: string | undefined): boolean {
+  const candidates = program.includes('/') ? [program] : (path ?? '').split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, program));
+  return candidates.some((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Chooses the prompt: a terminal first (unless SSH_ASKPASS_REQUIRE=force), else SSH_ASKPASS (unless --nogui or =never, or it is not a program). */
 export function choosePrompt(env: NodeJS.ProcessEnv, nogui: boolean, stdinIsTTY: boolean): PromptWay {
   const program = env.SSH_ASKPASS ?? '';
   const requirement = (env.SSH_ASKPASS_REQUIRE ?? '').toLowerCase();
-  if (requirement === 'force' && program !== '' && !nogui) return { kind: 'askpass', program };
+  const runnable = program !== '' && isRunnable(program, env.PATH);
+  if (requirement === 'force' && runnable && !nogui) return { kind: 'askpass', program };
   if (haveTerminal(stdinIsTTY)) return { kind: 'terminal' };
   if (nogui) return { kind: 'none', why: 'there is no terminal and --nogui forbids SSH_ASKPASS' };
   if (program === '') return { kind: 'none', why: 'there is no terminal (stdin is not one, or no controlling tty) and SSH_ASKPASS is not set' };
   if (requirement === 'never') return { kind: 'none', why: 'there is no terminal and SSH_ASKPASS_REQUIRE=never' };
+  if (!runnable) return { kind: 'none', why: `there is no terminal and SSH_ASKPASS (${program}) is not an executable program` };
   return { kind: 'askpass', program };
+}
+
+/** Where a prompt appears, for the terminals that wait on it: the tty's name, or the askpass program. */
+export function promptPlace(prompt: PromptWay): string {
+  if (prompt.kind === 'askpass') return `the askpass program ${prompt.program}`;
+  try {
+    return readlinkSync('/proc/self/fd/0');
+  } catch {
+    return 'a terminal';
+  }
 }

@@ -45,7 +45,7 @@ describe('agentkeep KEY... with an askpass program and no terminal', () => {
     sb = new Sandbox();
     const plain = sb.keygen('plain');
     sb.keygen('locked', { passphrase: PASS });
-    const { sock } = await startAgent(sb);
+    const { sock, pid } = await startAgent(sb);
     const ok = await sb.agentkeep(['plain']);
     expect(ok.code, ok.stderr).toBe(0);
     const before = loadedFingerprints(sock);
@@ -55,8 +55,9 @@ describe('agentkeep KEY... with an askpass program and no terminal', () => {
     expect(r.signal).toBeNull();
     expect(r.code).toBe(1);
     expect(r.ms).toBeLessThan(15_000);
-    expect(r.stdout).toBe('false;\n');
-    expect(r.stderr).toMatch(/could not load .*locked: wrong passphrase/);
+    // The shell still gets the agent; eval's status says that a key is missing.
+    expect(r.stdout).toBe(`SSH_AUTH_SOCK=${sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${pid}; export SSH_AGENT_PID;\nfalse;\n`);
+    expect(r.stderr).toContain(`agentkeep: keys not loaded: ${join(sb.home, '.ssh', 'locked')} (3 wrong passphrases); run: agentkeep locked\n`);
     expect(askpass.calls()).toBe(3);
     expect(askpass.prompts()[1]).toMatch(/^Bad passphrase/);
     expect(loadedFingerprints(sock)).toEqual(before);
@@ -70,7 +71,10 @@ describe('agentkeep KEY... with an askpass program and no terminal', () => {
     expect((await sb.agentkeep(['plain'])).code).toBe(0);
     const r = await sb.agentkeep(['--eval', 'locked'], { timeoutMs: 20_000 });
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('false;\n');
+    expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBe(sock);
+    expect(r.stdout).toMatch(/\nfalse;\n$/);
+    expect(r.stderr).toContain('keys not loaded');
+    expect(r.stderr).toContain('run: agentkeep locked');
     expect(r.stderr).toContain('SSH_ASKPASS is not set');
     expect(r.stderr).toContain('hint:');
     expect(loadedFingerprints(sock)).toEqual([keygenFingerprint(`${plain}.pub`)]);
@@ -144,29 +148,70 @@ describe('agentkeep KEY... with an askpass program and no terminal', () => {
     expect(loadedFingerprints(parseShEval(r.stdout).SSH_AUTH_SOCK!)).toEqual([fp]);
   });
 
-  it('when --clear --noask is given then the agent is emptied and stays the same agent', async () => {
+  it('when --clear --noask is given where a passphrase can be asked for then the agent is emptied and stays the same agent', async () => {
     sb = new Sandbox();
     sb.keygen('plain');
     const loaded = await sb.agentkeep(['--eval', 'plain']);
     expect(loaded.code, loaded.stderr).toBe(0);
     const env = parseShEval(loaded.stdout);
     expect(loadedFingerprints(env.SSH_AUTH_SOCK!)).toHaveLength(1);
-    const r = await sb.agentkeep(['--eval', '--clear', '--noask', 'plain']);
+    const askpass = makeAskpass(sb, PASS);
+    const r = await sb.agentkeep(['--eval', '--clear', '--noask', 'plain'], { env: { SSH_ASKPASS: askpass.program } });
     expect(r.code, r.stderr).toBe(0);
     expect(parseShEval(r.stdout)).toEqual(env);
     expect(loadedFingerprints(env.SSH_AUTH_SOCK!)).toEqual([]);
   });
 
-  it('when --clear runs with no way to prompt then the agent is left empty', async () => {
+  it('when --clear runs where nothing can prompt (no terminal, no askpass) then the agent keeps its keys and a warning says why, even with --quiet', async () => {
     sb = new Sandbox();
-    sb.keygen('locked', { passphrase: PASS });
-    const { sock } = await startAgent(sb);
+    const key = sb.keygen('locked', { passphrase: PASS });
+    const { sock, pid } = await startAgent(sb);
     const askpass = makeAskpass(sb, PASS);
     expect((await sb.agentkeep(['locked'], { env: { SSH_ASKPASS: askpass.program } })).code).toBe(0);
-    expect(loadedFingerprints(sock)).toHaveLength(1);
-    const r = await sb.agentkeep(['--clear', 'locked']);
+    const before = loadedFingerprints(sock);
+    expect(before).toEqual([keygenFingerprint(`${key}.pub`)]);
+    for (const args of [['--clear', 'locked'], ['--clear', '--noask'], ['--clear']]) {
+      const r = await sb.agentkeep(['--eval', '--quiet', ...args]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toBe(`SSH_AUTH_SOCK=${sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${pid}; export SSH_AGENT_PID;\n`);
+      expect(r.stderr).toBe(' * Warning: not clearing the ssh-agent (--clear): there is no terminal (stdin is not one, or no controlling tty) and SSH_ASKPASS is not set, so this login cannot prove it knows the passphrases; the agent\'s 1 key(s) are left as they were\n');
+      expect(loadedFingerprints(sock)).toEqual(before);
+    }
+    // An askpass that is not a program cannot prompt either.
+    const bogus = await sb.agentkeep(['--clear', 'locked'], { env: { SSH_ASKPASS: join(sb.dir, 'no-such-askpass') } });
+    expect(bogus.code, bogus.stderr).toBe(0);
+    expect(bogus.stderr).toContain('is not an executable program');
+    expect(loadedFingerprints(sock)).toEqual(before);
+  });
+
+  it('when --clear names a missing, a 0644 and a wrongly typed key then the status is 1 and the message says cron now has none of them', async () => {
+    sb = new Sandbox();
+    const plain = sb.keygen('plain');
+    const open = sb.keygen('open');
+    chmodSync(open, 0o644);
+    const locked = sb.keygen('locked', { passphrase: PASS });
+    const { sock, pid } = await startAgent(sb);
+    expect((await sb.agentkeep(['plain'])).code).toBe(0);
+    const askpass = makeAskpass(sb, 'wrong');
+    const r = await sb.agentkeep(['--eval', '--quiet', '--clear', 'typo', 'open', 'locked', 'plain'], { env: { SSH_ASKPASS: askpass.program } });
     expect(r.code).toBe(1);
-    expect(loadedFingerprints(sock)).toEqual([]);
+    expect(r.stdout).toBe(`SSH_AUTH_SOCK=${sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${pid}; export SSH_AGENT_PID;\nfalse;\n`);
+    const ssh = join(sb.home, '.ssh');
+    expect(r.stderr).toContain(`agentkeep: keys not loaded: ${ssh}/typo (no such file); ${open} (mode 0644, fix: chmod 600); ${locked} (3 wrong passphrases); `
+      + '--clear emptied the agent, so cron jobs have none of these keys until you run: agentkeep typo open locked\n');
+    expect(loadedFingerprints(sock)).toEqual([keygenFingerprint(`${plain}.pub`)]);
+    // Without --clear a missing file stays a warning, and --ignore-missing silences it under --clear too.
+    expect((await sb.agentkeep(['typo', 'plain'])).code).toBe(0);
+    const ignored = await sb.agentkeep(['--clear', '--ignore-missing', 'typo', 'plain'], { env: { SSH_ASKPASS: askpass.program } });
+    expect(ignored.code, ignored.stderr).toBe(0);
+  });
+
+  it('when keys fail with --dir, --host and --timeout then the advice repeats them so it reaches the same agent', async () => {
+    sb = new Sandbox();
+    sb.keygen('locked', { passphrase: PASS });
+    const r = await sb.agentkeep(['--dir', join(sb.dir, 'kd'), '--host', 'h1', '--timeout', '30', 'locked']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`run: agentkeep --dir ${join(sb.dir, 'kd')} --host h1 --timeout 30 locked\n`);
   });
 
   it('when --ssh-rm names one key then only that key is removed, and a key not loaded is reported', async () => {

@@ -2,7 +2,7 @@
 // shims, each checked against real files, real ssh-keygen keys and the real /bin/sh.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keyPath, resolveKeyArgs } from '../../src/keys/resolve.js';
@@ -13,6 +13,7 @@ import { AgentkeepError } from '../../src/errors.js';
 
 const SHIM = join(import.meta.dirname, '../../shell/agentkeep-askpass');
 const SHIM_FD3 = join(import.meta.dirname, '../../shell/agentkeep-askpass-fd3');
+const SHIM_TTY = join(import.meta.dirname, '../../shell/agentkeep-askpass-tty');
 let dir: string;
 let home: string;
 const uid = process.getuid!();
@@ -131,24 +132,34 @@ describe('inspectKeyFile', () => {
 
 describe('choosePrompt without a terminal', () => {
   it.each([
-    [{ SSH_ASKPASS: '/bin/ask' }, false, 'askpass'],
-    [{ SSH_ASKPASS: '/bin/ask' }, true, 'none'],
+    [{ SSH_ASKPASS: '/bin/true' }, false, 'askpass'],
+    [{ SSH_ASKPASS: 'true', PATH: '/usr/bin:/bin' }, false, 'askpass'],
+    [{ SSH_ASKPASS: '/bin/true' }, true, 'none'],
     [{}, false, 'none'],
     [{ SSH_ASKPASS: '' }, false, 'none'],
-    [{ SSH_ASKPASS: '/bin/ask', SSH_ASKPASS_REQUIRE: 'never' }, false, 'none'],
-    [{ SSH_ASKPASS: '/bin/ask', SSH_ASKPASS_REQUIRE: 'force' }, true, 'none'],
+    [{ SSH_ASKPASS: '/bin/true', SSH_ASKPASS_REQUIRE: 'never' }, false, 'none'],
+    [{ SSH_ASKPASS: '/bin/true', SSH_ASKPASS_REQUIRE: 'force' }, true, 'none'],
+    [{ SSH_ASKPASS: '/nonexistent/ssh-askpass' }, false, 'none'],
+    [{ SSH_ASKPASS: '/etc/passwd' }, false, 'none'],
+    [{ SSH_ASKPASS: '/tmp' }, false, 'none'],
   ])('when the environment is %j and --nogui is %s then the prompt is %s', (env, nogui, kind) => {
     expect(choosePrompt(env, nogui, false).kind).toBe(kind);
   });
 
+  it('when SSH_ASKPASS names no executable program then the reason says so', () => {
+    expect(choosePrompt({ SSH_ASKPASS: '/nonexistent/ssh-askpass' }, false, false)).toEqual({
+      kind: 'none', why: 'there is no terminal and SSH_ASKPASS (/nonexistent/ssh-askpass) is not an executable program',
+    });
+  });
+
   it('when SSH_ASKPASS_REQUIRE=force names a program then it is used even where a terminal could be', () => {
-    expect(choosePrompt({ SSH_ASKPASS: '/bin/ask', SSH_ASKPASS_REQUIRE: 'force' }, false, true)).toEqual({ kind: 'askpass', program: '/bin/ask' });
+    expect(choosePrompt({ SSH_ASKPASS: '/bin/true', SSH_ASKPASS_REQUIRE: 'force' }, false, true)).toEqual({ kind: 'askpass', program: '/bin/true' });
   });
 });
 
 describe('askpass shims', () => {
   it('when shellcheck reads them then it finds nothing', () => {
-    const out = spawnSync('shellcheck', ['-s', 'sh', SHIM, SHIM_FD3], { encoding: 'utf8' });
+    const out = spawnSync('shellcheck', ['-s', 'sh', SHIM, SHIM_FD3, SHIM_TTY], { encoding: 'utf8' });
     expect(out.stdout + out.stderr).toBe('');
     expect(out.status).toBe(0);
   });
@@ -167,6 +178,10 @@ describe('askpass shims', () => {
     expect(last.status).toBe(1);
     expect(last.stdout).toBe('');
     expect(last.stderr).toContain('giving up');
+    expect(existsSync(join(state, 'gaveup'))).toBe(true);
+    // The next key ssh-add asks for starts with its own tries.
+    expect(ask('Enter passphrase for k2: ')).toMatchObject({ status: 0, stdout: 'answer\n' });
+    expect(ask('Bad passphrase, try again for k2: ')).toMatchObject({ status: 0, stdout: 'answer\n' });
     const noState = spawnSync(SHIM, ['Bad passphrase, try again for k: '], { env: { ...env, AGENTKEEP_ASKPASS_STATE: '' }, encoding: 'utf8' });
     expect(noState.status).toBe(1);
   });
