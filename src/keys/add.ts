@@ -23,7 +23,7 @@ export interface SshAddOptions {
   env: NodeJS.ProcessEnv;
   /** Give up after this long: ssh-add and everything it started (the askpass) are killed. None: wait as long as it takes. */
   timeoutMs?: number | undefined;
-  /** Ctrl-C ends the prompt, not agentkeep: SIGINT stops ssh-add and is reported as `interrupted`. */
+  /** Ctrl-C ends the prompt, not agentkeep: ^C at our terminal prompt, or a SIGINT, stops ssh-add and is reported as `interrupted`. */
   catchInterrupt?: boolean | undefined;
 }
 
@@ -49,6 +49,7 @@ function baseEnv(env: NodeJS.ProcessEnv, sock: string): NodeJS.ProcessEnv {
   delete out.AGENTKEEP_ASKPASS_PROGRAM;
   delete out.AGENTKEEP_ASKPASS_STATE;
   delete out.AGENTKEEP_ASKPASS_TRIES;
+  delete out.AGENTKEEP_ASKPASS_PARENT;
   return out;
 }
 
@@ -125,7 +126,7 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
     Object.assign(env, {
       SSH_ASKPASS: shellFile('agentkeep-askpass'), SSH_ASKPASS_REQUIRE: 'force',
       AGENTKEEP_ASKPASS_PROGRAM: o.prompt.kind === 'terminal' ? shellFile('agentkeep-askpass-tty') : o.prompt.program,
-      AGENTKEEP_ASKPASS_STATE: state, AGENTKEEP_ASKPASS_TRIES: String(ASKPASS_TRIES),
+      AGENTKEEP_ASKPASS_STATE: state, AGENTKEEP_ASKPASS_TRIES: String(ASKPASS_TRIES), AGENTKEEP_ASKPASS_PARENT: String(process.pid),
     });
     stdio = ['ignore', 2, 2];
   }
@@ -162,6 +163,7 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
     if (timedOut) result.timedOut = true;
     if (interrupted) result.interrupted = true;
     if (state && existsSync(join(state, 'gaveup'))) result.gaveUp = true;
+    if (state && existsSync(join(state, 'cancelled'))) result.interrupted = true;
     return result;
   } finally {
     clearTimeout(timer);
