@@ -2,7 +2,7 @@
 // askpass program and no terminal (stdin is not a TTY, no DISPLAY).
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, parseShEval, waitFor } from '../helpers/sandbox.js';
 import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
@@ -78,6 +78,18 @@ describe('agentkeep KEY... with an askpass program and no terminal', () => {
     expect(r.stderr).toContain('SSH_ASKPASS is not set');
     expect(r.stderr).toContain('hint:');
     expect(loadedFingerprints(sock)).toEqual([keygenFingerprint(`${plain}.pub`)]);
+  });
+
+  it('when keys cannot be loaded then the csh and fish flavours also print the agent\'s variables, then false;', async () => {
+    sb = new Sandbox();
+    sb.keygen('locked', { passphrase: PASS });
+    await startAgent(sb);
+    for (const [shell, flavour] of [['/bin/tcsh', 'csh'], ['/usr/bin/fish', 'fish']] as const) {
+      const r = await sb.agentkeep(['--eval', '--quiet', 'locked'], { env: { SHELL: shell } });
+      expect(r.code, shell).toBe(1);
+      expect(r.stdout, shell).toBe(`${readFileSync(sb.file(flavour), 'utf8')}false;\n`);
+      expect(r.stderr, shell).toContain('keys not loaded');
+    }
   });
 
   it('when --nogui is given then SSH_ASKPASS is never run and it fails at once', async () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENTKEEP, Sandbox, parseShEval, run, waitFor } from '../helpers/sandbox.js';
+import { AGENTKEEP, HOST, Sandbox, parseShEval, run, waitFor } from '../helpers/sandbox.js';
 import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
 import { agentkeepAs, createUser, keygenAs, removeUser, requireUsers, CAN_CREATE_USERS, type SandboxUser } from '../helpers/users.js';
 import { Tmux } from '../helpers/tmux.js';
@@ -189,6 +189,23 @@ describe('a login at a terminal with --clear', () => {
       await expectEchoes('t');
     });
   }
+
+  it('when SIGINT reaches agentkeep alone during the prompt then the prompt ends, the terminal echoes again and the profile goes on', async () => {
+    sb = new Sandbox('ak-login-');
+    const { sock } = await agentWithKey();
+    writeLoginFile('bash', sb.home);
+    startLogin('t', 'bash');
+    await waitScreen('t', 'Enter passphrase for');
+    // The prompting agentkeep left its PID and terminal next to the lock.
+    const [pidLine, place] = readFileSync(join(sb.keydir, `${HOST}-lock.prompt`), 'utf8').split('\n');
+    expect(place).toBe(tmux!.tty('t'));
+    process.kill(Number(pidLine), 'SIGINT');
+    const text = await waitScreen('t', DONE);
+    expect(text).toContain('(cancelled with Ctrl-C)');
+    expect(text).toContain(`AK_STATUS=1 AK_SOCK=${sock}\n`);
+    expect(text).not.toContain('Terminated');
+    await expectEchoes('t');
+  });
 
   it('when bash logs in and the right passphrase is typed then the key is loaded and the passphrase never appears on the screen', async () => {
     sb = new Sandbox('ak-login-');
