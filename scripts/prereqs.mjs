@@ -17,7 +17,7 @@ export const REQUIRED = {
   shellcheck: 'shellcheck',
   'gnome-keyring-daemon': 'gnome-keyring', 'dbus-run-session': 'dbus-daemon', 'secret-tool': 'libsecret-tools',
   tmux: 'tmux', keychain: 'keychain', hyperfine: 'hyperfine',
-  setpriv: 'util-linux', su: 'util-linux', runuser: 'util-linux', script: 'bsdutils', git: 'git',
+  setpriv: 'util-linux', su: 'util-linux', runuser: 'util-linux', stty: 'coreutils', dd: 'coreutils', script: 'bsdutils', git: 'git',
   // A real cron daemon for the crontab tests (started by the test itself, stopped by PID).
   cron: 'cron', crontab: 'cron', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', ps: 'procps', time: 'time',
 };
