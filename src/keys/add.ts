@@ -182,8 +182,8 @@ async function restoreTerminal(state: string): Promise<void> {
   for (let i = 0; i < 50 && existsSync(saved); i++) await new Promise((r) => setTimeout(r, 20));
   let settings: string;
   try { settings = readFileSync(saved, 'latin1').trim(); } catch { return; }
-  // `stty -g` prints colon-separated hex numbers; anything else is not ours to pass on.
-  if (!/^[0-9a-fA-F:]+$/.test(settings)) return;
+  // `stty -g` prints colon-separated hex numbers (GNU) or name=value pairs (BSD); nothing else is ours to pass on.
+  if (!/^[0-9A-Za-z:=]+$/.test(settings)) return;
   let fd: number | undefined;
   try {
     fd = openSync('/dev/tty', 'r+');
