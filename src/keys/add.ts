@@ -1,7 +1,7 @@
 // Running ssh-add: once for all missing keys, prompting on the terminal or through the user's
 // askpass (both behind a shim that bounds retries), or fed a passphrase we hold through fd 3.
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
@@ -176,12 +176,20 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
   }
 }
 
-/** If the terminal reader was killed with echo off, waits briefly for it, then puts back the settings it saved. */
+/**
+ * If the terminal reader was killed with echo off, waits briefly for it, then ends the read it
+ * left behind (else that orphan would eat the next line typed) and puts back the settings it saved.
+ */
 async function restoreTerminal(state: string): Promise<void> {
   const saved = join(state, 'tty');
   for (let i = 0; i < 50 && existsSync(saved); i++) await new Promise((r) => setTimeout(r, 20));
   let settings: string;
   try { settings = readFileSync(saved, 'latin1').trim(); } catch { return; }
+  try {
+    const reader = Number(readFileSync(join(state, 'reader'), 'latin1').trim());
+    // Only a dd of ours: the pid was written by the reader a moment ago, but check before killing.
+    if (reader > 1 && readFileSync(`/proc/${reader}/comm`, 'latin1').trim() === 'dd' && statSync(`/proc/${reader}`).uid === process.getuid?.()) signal(reader, 'SIGKILL');
+  } catch { /* no reader recorded, or it is gone */ }
   // `stty -g` prints colon-separated hex numbers (GNU) or name=value pairs (BSD); nothing else is ours to pass on.
   if (!/^[0-9A-Za-z:=]+$/.test(settings)) return;
   let fd: number | undefined;

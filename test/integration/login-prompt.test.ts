@@ -4,7 +4,7 @@
 // prompt, and a failed load still leaves the shell with the agent.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENTKEEP, HOST, Sandbox, parseShEval, run, waitFor } from '../helpers/sandbox.js';
 import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
@@ -113,6 +113,20 @@ async function expectEchoes(name: string): Promise<void> {
   expect(await waitFor(both, 15_000), tmux!.screen(name)).toBe(true);
 }
 
+/** The PID of this sandbox's terminal reader that ssh-add started (shell/agentkeep-askpass-tty). */
+function readerPid(): number {
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (!cmdline.includes('agentkeep-askpass-tty') || !cmdline.includes(sb.dir)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+      if (readFileSync(`/proc/${ppid}/comm`, 'utf8').trim() === 'ssh-add') return Number(name);
+    } catch { /* exited meanwhile */ }
+  }
+  return 0;
+}
+
 /** With AK_SAVE_SCREENS=FILE, the screens are appended there for the record. */
 function saveScreen(title: string, text: string): void {
   const file = process.env.AK_SAVE_SCREENS;
@@ -204,6 +218,21 @@ describe('a login at a terminal with --clear', () => {
     expect(text).toContain('(cancelled with Ctrl-C)');
     expect(text).toContain(`AK_STATUS=1 AK_SOCK=${sock}\n`);
     expect(text).not.toContain('Terminated');
+    await expectEchoes('t');
+  });
+
+  it('when the terminal reader is killed with echo off then agentkeep puts the terminal settings back and the profile goes on', async () => {
+    sb = new Sandbox('ak-login-');
+    const { sock } = await agentWithKey();
+    writeLoginFile('bash', sb.home);
+    startLogin('t', 'bash');
+    await waitScreen('t', 'Enter passphrase for');
+    const reader = readerPid();
+    expect(reader).toBeGreaterThan(0);
+    process.kill(reader, 'SIGKILL');
+    const text = await waitScreen('t', DONE);
+    expect(text).toContain(`AK_STATUS=1 AK_SOCK=${sock}\n`);
+    expect(text).toContain('keys not loaded');
     await expectEchoes('t');
   });
 
