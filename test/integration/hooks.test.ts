@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { HOST, parseShEval, run, Sandbox, SHELL_DIR } from '../helpers/sandbox.js';
 import { recordingBin, runInShell, type HookShell, type ShellOutcome } from '../helpers/hook-shells.js';
+import { makeAskpass } from '../helpers/askpass.js';
 
 let sb: Sandbox;
 afterEach(() => sb.cleanup());
@@ -164,10 +165,11 @@ describe('the sh hook slow path (agentkeep --eval)', () => {
     expect(calls).toBe(1);
   });
 
-  it('when --clear is given then the hook calls agentkeep, which empties the agent', async () => {
+  it('when --clear is given where a passphrase can be asked for then the hook calls agentkeep, which empties the agent', async () => {
     const agent = await withAgent();
     const recorder = recordingBin(sb);
-    const hook = await runInShell(sb, 'dash', 'hook', ['-q', '--clear'], { AGENTKEEP_BIN: recorder.bin });
+    // --clear clears only where a prompt is possible: here through an askpass program.
+    const hook = await runInShell(sb, 'dash', 'hook', ['-q', '--clear'], { AGENTKEEP_BIN: recorder.bin, SSH_ASKPASS: makeAskpass(sb, 'unused').program });
     expect(hook.code, hook.stderr).toBe(0);
     expect(recorder.calls()).toBe(1);
     expect(hook.status).toBe('0');
