@@ -10,10 +10,10 @@ import { describeMode } from '../envfile/store.js';
 import { removeAllIdentities, removeIdentity, requestIdentities, type Identity } from '../agent/protocol.js';
 import { acquireLock } from '../lock/lock.js';
 import { inspectKeyFile, publicKeyOf, type PublicKey } from './fingerprint.js';
-import { keyPath, resolveKeyArgs, type RequestedKey } from './resolve.js';
+import { resolveKeyArgs, type RequestedKey } from './resolve.js';
 import { ASKPASS_TRIES, choosePrompt, promptPlace, type PromptWay } from './prompt.js';
 import { promptNotePath, readPromptNote, removePromptNote, writePromptNote, type PromptNote } from './prompt-note.js';
-import { quoteSh } from '../envfile/render.js';
+import { CANNOT_ASK, keysNotLoaded, type Unloaded } from './not-loaded.js';
 
 /** How long a login waits for another one that may be waiting for a human to type. */
 export const KEY_LOCKWAIT_S = 120;
@@ -28,12 +28,6 @@ interface UsableKey extends RequestedKey {
 
 async function requestedKeys(ctx: Context, opts: KeyOptions): Promise<RequestedKey[]> {
   return resolveKeyArgs(opts.keys, { home: ctx.home, env: ctx.env, extended: opts.extended, confallhosts: opts.confallhosts, debug: ctx.report.debug });
-}
-
-/** A requested key that this login leaves out of the agent, and why. */
-interface Unloaded {
-  key: RequestedKey;
-  why: string;
 }
 
 /** Inspects each key file, warning about the ones ssh-add cannot use and about stale .pub files. */
@@ -87,29 +81,6 @@ function reportKnown(ctx: Context, keys: UsableKey[]): void {
   for (const k of keys) ctx.report.info(`Known ssh key: ${k.path}`);
 }
 
-const SUBCOMMAND_NAMES = new Set(['hook', 'doctor', 'passphrase']);
-
-/** The command that loads `keys` into the same agent: the location options, then each key as typed when that names the same file. */
-function loadCommand(ctx: Context, keys: RequestedKey[], opts: KeyOptions): string {
-  const words = keys.map((k) => (/^[A-Za-z0-9_.@%+,=-]+$/.test(k.arg) && !k.arg.startsWith('-') && !SUBCOMMAND_NAMES.has(k.arg)
-    && keyPath(k.arg, ctx.home) === k.path ? k.arg : k.path));
-  return ['agentkeep', ...(opts.retryArgs ?? []), ...words].map(quoteSh).join(' ');
-}
-
-/** One line naming every key left out and why, whether --clear emptied the agent, and the command that loads them. */
-function keysNotLoaded(ctx: Context, failed: Unloaded[], cleared: boolean, opts: KeyOptions): AgentkeepError {
-  const byWhy = new Map<string, string[]>();
-  for (const f of failed) byWhy.set(f.why, [...(byWhy.get(f.why) ?? []), f.key.path]);
-  const list = [...byWhy].map(([why, paths]) => `${paths.join(', ')} (${why})`).join('; ');
-  const command = loadCommand(ctx, failed.map((f) => f.key), opts);
-  const after = cleared ? `--clear emptied the agent, so cron jobs have none of these keys until you run: ${command}` : `run: ${command}`;
-  const noPrompt = failed.every((f) => f.why.startsWith(CANNOT_ASK));
-  return new AgentkeepError(noPrompt ? 'NO_PROMPT' : 'KEY_ADD', `keys not loaded: ${list}; ${after}`,
-    noPrompt ? 'run it at a terminal, or set SSH_ASKPASS to a passphrase dialog program' : undefined);
-}
-
-const CANNOT_ASK = 'cannot ask for the passphrase';
-
 /** `--keyring`: loads what it can with stored passphrases (fd 3); returns the agent's identities after. */
 async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[], opts: KeyOptions): Promise<Identity[]> {
   const wanted = missing.filter((k) => k.needsPassphrase && k.publicKey !== undefined);
@@ -147,7 +118,7 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: KeyOptions): 
   const { failed, cleared } = await loadMissing(ctx, agent, opts, usable, prompt, mayClear);
   // Without --clear an unusable file is a warning; with it, the login just left that key out of the agent cron uses.
   const all = [...(opts.clear ? unusable : []), ...failed];
-  if (all.length > 0) throw keysNotLoaded(ctx, all, cleared, opts);
+  if (all.length > 0) throw keysNotLoaded(all, cleared, ['agentkeep', ...(opts.retryArgs ?? [])], ctx.home);
 }
 
 async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable: UsableKey[], prompt: PromptWay, mayClear: boolean): Promise<{ failed: Unloaded[]; cleared: boolean }> {
