@@ -45,6 +45,11 @@ export class Tmux {
     this.tmux(['send-keys', '-t', name, key]);
   }
 
+  /** Closes one session's terminal, as closing its window would (its processes get SIGHUP). */
+  close(name: string): void {
+    this.tmux(['kill-session', '-t', name]);
+  }
+
   /** Stops this server and everything in its panes. */
   kill(): void {
     spawnSync('tmux', ['-S', this.sock, 'kill-server'], { stdio: 'ignore' });

@@ -250,30 +250,36 @@ describe('a login at a terminal with --clear', () => {
     expect(loadedFingerprints(sock)).toEqual([fp]);
   });
 
-  it('when two terminals log in at once and the prompting one is killed then the other names its tty and PID, then takes over and prompts', async () => {
-    sb = new Sandbox('ak-login-');
-    const { sock, fp } = await agentWithKey();
-    writeLoginFile('bash', sb.home);
-    startLogin('a', 'bash');
-    await waitScreen('a', 'Enter passphrase for');
-    startLogin('b', 'bash');
-    const waiting = await waitScreen('b', /waiting for the passphrase prompt on (\S+) \(agentkeep PID (\d+)\)/);
-    const [, tty, pidText] = /waiting for the passphrase prompt on (\S+) \(agentkeep PID (\d+)\)/.exec(waiting)!;
-    expect(tty).toBe(tmux!.tty('a'));
-    const pid = Number(pidText);
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(AGENTKEEP);
-    expect(waiting).not.toContain('Enter passphrase');
-    process.kill(pid, 'SIGKILL');
-    // A killed holder's lock goes stale after 4 s; the bound here only catches a hang.
-    const took = await waitScreen('b', 'Enter passphrase for', 15_000);
-    expect(took).toContain(`the passphrase prompt on ${tty} (agentkeep PID ${pid}) was abandoned; asking here`);
-    tmux!.type('b', PASS);
-    const done = await waitScreen('b', DONE);
-    expect(done).toContain(`AK_STATUS=0 AK_SOCK=${sock}\n`);
-    expect(done).not.toContain(PASS);
-    expect(loadedFingerprints(sock)).toEqual([fp]);
-    // The abandoned terminal got its prompt ended and its settings back.
-    await waitScreen('a', DONE);
-    await expectEchoes('a');
-  });
+  for (const how of ['killed', 'closed'] as const) {
+    it(`when two terminals log in at once and the prompting one is ${how} then the other names its tty and PID, then takes over and prompts`, async () => {
+      sb = new Sandbox('ak-login-');
+      const { sock, fp } = await agentWithKey();
+      writeLoginFile('bash', sb.home);
+      startLogin('a', 'bash');
+      await waitScreen('a', 'Enter passphrase for');
+      startLogin('b', 'bash');
+      const waiting = await waitScreen('b', /waiting for the passphrase prompt on (\S+) \(agentkeep PID (\d+)\)/);
+      const [, tty, pidText] = /waiting for the passphrase prompt on (\S+) \(agentkeep PID (\d+)\)/.exec(waiting)!;
+      expect(tty).toBe(tmux!.tty('a'));
+      const pid = Number(pidText);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(AGENTKEEP);
+      expect(waiting).not.toContain('Enter passphrase');
+      // Killed: its lock goes stale after 4 s. Closed: SIGHUP, and the lock is released at once.
+      if (how === 'killed') process.kill(pid, 'SIGKILL');
+      else tmux!.close('a');
+      // The bound only catches a hang.
+      const took = await waitScreen('b', 'Enter passphrase for', 15_000);
+      expect(took).toContain(`the passphrase prompt on ${tty} (agentkeep PID ${pid}) was abandoned; asking here`);
+      tmux!.type('b', PASS);
+      const done = await waitScreen('b', DONE);
+      expect(done).toContain(`AK_STATUS=0 AK_SOCK=${sock}\n`);
+      expect(done).not.toContain(PASS);
+      expect(loadedFingerprints(sock)).toEqual([fp]);
+      if (how === 'killed') {
+        // The abandoned terminal got its prompt ended and its settings back.
+        await waitScreen('a', DONE);
+        await expectEchoes('a');
+      }
+    });
+  }
 });
