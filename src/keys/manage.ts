@@ -107,21 +107,24 @@ async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[],
  */
 export async function manageKeys(ctx: Context, agent: Agent, opts: KeyOptions): Promise<void> {
   const requested = opts.noask ? [] : await requestedKeys(ctx, opts);
-  const prompt = choosePrompt(ctx.env, opts.nogui, isatty(0));
+  // Learned only when needed: the common login (keys loaded, no --clear) never opens /dev/tty.
+  let prompt: PromptWay | undefined;
+  const howToPrompt = (): PromptWay => (prompt ??= choosePrompt(ctx.env, opts.nogui, isatty(0)));
   // A login that cannot prompt (sudo -i, su -, runuser -l, ssh HOST CMD) proves nothing: emptying
   // the agent there would only break the cron jobs that use it.
-  const mayClear = opts.clear && prompt.kind !== 'none';
-  if (opts.clear && prompt.kind === 'none') {
-    ctx.report.warn(`not clearing the ssh-agent (--clear): ${prompt.why}, so this login cannot prove it knows the passphrases; the agent's ${agent.identities.length} key(s) are left as they were`);
+  const atClear = opts.clear ? howToPrompt() : undefined;
+  const mayClear = atClear !== undefined && atClear.kind !== 'none';
+  if (atClear?.kind === 'none') {
+    ctx.report.warn(`not clearing the ssh-agent (--clear): ${atClear.why}, so this login cannot prove it knows the passphrases; the agent's ${agent.identities.length} key(s) are left as they were`);
   }
   const { usable, unusable } = usableKeys(ctx, requested, opts.ignoreMissing);
-  const { failed, cleared } = await loadMissing(ctx, agent, opts, usable, prompt, mayClear);
+  const { failed, cleared } = await loadMissing(ctx, agent, opts, usable, howToPrompt, mayClear);
   // Without --clear an unusable file is a warning; with it, the login just left that key out of the agent cron uses.
   const all = [...(opts.clear ? unusable : []), ...failed];
   if (all.length > 0) throw keysNotLoaded(all, cleared, ['agentkeep', ...(opts.retryArgs ?? [])], ctx.home);
 }
 
-async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable: UsableKey[], prompt: PromptWay, mayClear: boolean): Promise<{ failed: Unloaded[]; cleared: boolean }> {
+async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable: UsableKey[], howToPrompt: () => PromptWay, mayClear: boolean): Promise<{ failed: Unloaded[]; cleared: boolean }> {
   if (usable.length === 0) {
     if (mayClear) await clearAgent(ctx, agent);
     return { failed: [], cleared: mayClear };
@@ -130,6 +133,7 @@ async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable:
     reportKnown(ctx, usable);
     return { failed: [], cleared: false };
   }
+  const prompt = howToPrompt();
   const cannotAsk = prompt.kind === 'none' ? `${CANNOT_ASK}: ${prompt.why}` : '';
   const firstMissing = mayClear ? usable : notLoaded(usable, agent.identities);
   if (prompt.kind === 'none' && !opts.keyring && firstMissing.every((k) => k.needsPassphrase)) {
