@@ -148,9 +148,10 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
       }, o.timeoutMs);
     }
     if (o.catchInterrupt && pid !== undefined) {
-      // A Ctrl-C at the terminal reaches ssh-add and the reader too (same process group); a
-      // SIGINT sent to agentkeep alone must end them as well. TERM first, so that the reader
-      // restores the terminal's echo; KILL if that did not end it.
+      // While our reader waits, ^C is read as a character (no signal; see agentkeep-askpass-tty).
+      // A SIGINT still arrives when sent to agentkeep, or typed between two prompts: end ssh-add
+      // and the reader then too. TERM first, so that the reader restores the terminal; KILL if
+      // that did not end it.
       onInterrupt = () => {
         interrupted = true;
         if (!running()) return;
