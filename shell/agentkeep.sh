@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# agentkeep login hook for POSIX shells (sh, dash, bash, zsh, ksh).
+# agentkeep login hook for POSIX shells (dash, bash, zsh, ksh93, mksh, posh, yash, busybox sh).
 #
 #   . /path/to/agentkeep/shell/agentkeep.sh && agentkeep_login --quiet id_ed25519
 #
@@ -28,23 +28,34 @@ _agentkeep_fast() {
     esac
   done
   case ${HOME-} in /*) ;; *) return 1 ;; esac
-  command -v timeout >/dev/null 2>&1 && command -v ssh-add >/dev/null 2>&1 && command -v find >/dev/null 2>&1 || return 1
+  # `command`: a user's shell function named find, timeout, uname, tr or ssh-add is never called.
+  command -v timeout >/dev/null 2>&1 && command -v ssh-add >/dev/null 2>&1 && command -v find >/dev/null 2>&1 \
+    && command -v tr >/dev/null 2>&1 || return 1
 
-  _agentkeep_host=$(uname -n 2>/dev/null) || return 1
+  # Our real uid, as agentkeep checks it (no `test -O`: posh and others lack it).
+  [ -r "/proc/$$/status" ] || return 1
+  _agentkeep_status "/proc/$$/status" || return 1
+  _agentkeep_myuid=$_agentkeep_uid
+  case $_agentkeep_myuid in ''|*[!0-9]*) return 1 ;; esac
+
+  _agentkeep_host=$(command uname -n 2>/dev/null) || return 1
   case $_agentkeep_host in ''|.|..|*/*) return 1 ;; esac
   _agentkeep_dir=$HOME/.keychain
   _agentkeep_file=$_agentkeep_dir/$_agentkeep_host-sh
-  # Owner, type and no symlink for the key directory and the env file.
-  [ -d "$_agentkeep_dir" ] && [ ! -L "$_agentkeep_dir" ] && [ -O "$_agentkeep_dir" ] || return 1
-  [ -f "$_agentkeep_file" ] && [ ! -L "$_agentkeep_file" ] && [ -O "$_agentkeep_file" ] || return 1
+  # Type and no symlink for the key directory and the env file; then, in one find: both ours,
+  # neither writable by group or others, and the file small (agentkeep writes about 150 bytes;
+  # a huge file would make `read` crawl).
+  [ -d "$_agentkeep_dir" ] && [ ! -L "$_agentkeep_dir" ] || return 1
+  [ -f "$_agentkeep_file" ] && [ ! -L "$_agentkeep_file" ] || return 1
+  _agentkeep_open=$(command find "$_agentkeep_dir" "$_agentkeep_file" -prune \( ! -user "$_agentkeep_myuid" -o -perm -020 -o -perm -002 -o -type f -size +4096c \) -print 2>/dev/null) || return 1
+  [ -z "$_agentkeep_open" ] || return 1
 
-  # Exactly the lines agentkeep writes, with bare values; anything quoted goes to agentkeep.
+  # Exactly the two lines agentkeep writes, with bare values, and nothing after them (the Node
+  # reader refuses a second SSH_AUTH_SOCK line too); anything quoted goes to agentkeep.
   _agentkeep_l1='' _agentkeep_l2='' _agentkeep_l3=''
   {
-    IFS= read -r _agentkeep_l1
-    IFS= read -r _agentkeep_l2
-    IFS= read -r _agentkeep_l3
-  } <"$_agentkeep_file" || true
+    IFS= read -r _agentkeep_l1 && IFS= read -r _agentkeep_l2 && ! IFS= read -r _agentkeep_l3
+  } <"$_agentkeep_file" || return 1
   [ -z "$_agentkeep_l3" ] || return 1
   case $_agentkeep_l1 in
     'SSH_AUTH_SOCK='*'; export SSH_AUTH_SOCK;') ;;
@@ -68,23 +79,28 @@ _agentkeep_fast() {
     ''|0*|*[!0-9]*|???????????*) return 1 ;;
   esac
 
-  # The PID must be a live ssh-agent of ours (real uid, as agentkeep checks), not a zombie.
-  [ -r "/proc/$$/status" ] && [ -r "/proc/$_agentkeep_pid/status" ] || return 1
-  _agentkeep_status "/proc/$$/status" || return 1
-  _agentkeep_myuid=$_agentkeep_uid
+  # The PID must be a live ssh-agent of ours (real uid, as agentkeep checks), not a zombie...
+  [ -r "/proc/$_agentkeep_pid/status" ] || return 1
   _agentkeep_status "/proc/$_agentkeep_pid/status" || return 1
   [ "$_agentkeep_name" = ssh-agent ] && [ "$_agentkeep_uid" = "$_agentkeep_myuid" ] || return 1
   case $_agentkeep_state in Z*|X*|'') return 1 ;; esac
-
-  # Neither the directory nor the file may be writable by group or others.
-  _agentkeep_open=$(find "$_agentkeep_dir" "$_agentkeep_file" -prune \( -perm -020 -o -perm -002 \) -print 2>/dev/null) || return 1
-  [ -z "$_agentkeep_open" ] || return 1
+  # ...started with `-a SOCKET` for this very socket (as agentkeep starts it); an agent started
+  # without -a is left to agentkeep, which can look the listener up in /proc.
+  _agentkeep_nl='
+'
+  _agentkeep_cmd=$(command tr '\000' '\n' <"/proc/$_agentkeep_pid/cmdline" 2>/dev/null) || return 1
+  case "$_agentkeep_nl$_agentkeep_cmd$_agentkeep_nl" in
+    *"$_agentkeep_nl-a$_agentkeep_nl$_agentkeep_sock$_agentkeep_nl"*) ;;
+    *) return 1 ;;
+  esac
 
   # The socket: a real socket (not a link) owned by us.
-  [ -S "$_agentkeep_sock" ] && [ ! -L "$_agentkeep_sock" ] && [ -O "$_agentkeep_sock" ] || return 1
+  [ -S "$_agentkeep_sock" ] && [ ! -L "$_agentkeep_sock" ] || return 1
+  _agentkeep_open=$(command find "$_agentkeep_sock" -prune ! -user "$_agentkeep_myuid" -print 2>/dev/null) || return 1
+  [ -z "$_agentkeep_open" ] || return 1
 
   # The agent must answer in time; SSH_AUTH_SOCK is set for this one command only.
-  _agentkeep_list=$(SSH_AUTH_SOCK=$_agentkeep_sock timeout 2 ssh-add -L 2>/dev/null)
+  _agentkeep_list=$(SSH_AUTH_SOCK=$_agentkeep_sock command timeout 2 ssh-add -L 2>/dev/null)
   case $? in
     0) ;;
     1) [ "$_agentkeep_keys" = 0 ] || return 1 ;; # answered: no identities
@@ -92,8 +108,6 @@ _agentkeep_fast() {
   esac
 
   # Every requested key's public blob must be among the agent's identities.
-  _agentkeep_nl='
-'
   for _agentkeep_arg in "$@"; do
     case $_agentkeep_arg in -*) continue ;; esac
     case $_agentkeep_arg in
@@ -114,7 +128,7 @@ _agentkeep_fast() {
     esac
   done
 
-  [ -n "$_agentkeep_quiet" ] || printf ' * Found existing ssh-agent: %s\n' "$_agentkeep_pid" >&2
+  [ -n "$_agentkeep_quiet" ] || command printf ' * Found existing ssh-agent: %s\n' "$_agentkeep_pid" >&2
   SSH_AUTH_SOCK=$_agentkeep_sock; export SSH_AUTH_SOCK
   SSH_AGENT_PID=$_agentkeep_pid; export SSH_AGENT_PID
   return 0
@@ -141,7 +155,7 @@ agentkeep_login() {
   unset _agentkeep_quiet _agentkeep_keys _agentkeep_arg _agentkeep_host _agentkeep_dir _agentkeep_file \
     _agentkeep_l1 _agentkeep_l2 _agentkeep_l3 _agentkeep_sock _agentkeep_pid _agentkeep_myuid \
     _agentkeep_name _agentkeep_state _agentkeep_uid _agentkeep_k _agentkeep_v _agentkeep_open \
-    _agentkeep_list _agentkeep_nl _agentkeep_key _agentkeep_type _agentkeep_blob
+    _agentkeep_list _agentkeep_nl _agentkeep_key _agentkeep_type _agentkeep_blob _agentkeep_cmd
   if [ "$1" = 0 ]; then
     shift
     return 0
@@ -149,7 +163,7 @@ agentkeep_login() {
   shift
   # SHELL=/bin/sh: the sh flavour, whatever the login shell is. The status is kept in the
   # positional parameters, the only variables a POSIX function has to itself.
-  if _agentkeep_out=$(SHELL=/bin/sh "${AGENTKEEP_BIN:-agentkeep}" --eval "$@"); then set -- 0; else set -- "$?"; fi
+  if _agentkeep_out=$(command env SHELL=/bin/sh "${AGENTKEEP_BIN:-agentkeep}" --eval "$@"); then set -- 0; else set -- "$?"; fi
   eval "$_agentkeep_out"
   unset _agentkeep_out
   return "$1"

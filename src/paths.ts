@@ -1,6 +1,6 @@
 // Where agentkeep keeps its files: the key directory, the env files, the lock and the socket.
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AgentkeepError } from './errors.js';
 import { nodeCrypto } from './lazy-crypto.js';
 
@@ -45,17 +45,23 @@ export function resolveHost(explicit?: string): string {
   return host;
 }
 
-/** The key directory: `~/.keychain`, `D/.keychain` with --dir D, or D itself with --absolute. */
+/**
+ * The key directory: `~/.keychain`, `D/.keychain` with --dir D, or D itself with --absolute or
+ * when D contains "/." (keychain's `*\/.*` rule: `--dir ~/.cache` means ~/.cache). A relative D
+ * is taken from the current directory, as keychain does.
+ */
 export function resolveKeydir(opts: PathOptions): string {
   if (opts.absolute && !opts.dir) {
     throw new AgentkeepError('USAGE', '--absolute needs --dir', 'write: --dir /path/to/keydir --absolute');
   }
-  const base = opts.dir ?? opts.home;
-  if (!base.startsWith('/')) {
-    throw new AgentkeepError('USAGE', `the key directory must be an absolute path, got ${JSON.stringify(base)}`,
-      'set HOME, or pass --dir with an absolute path');
+  if (opts.dir === '') throw new AgentkeepError('USAGE', '--dir needs a directory, got ""', 'write: --dir ~/.cache or --dir /path/to/dir');
+  if (opts.dir === undefined && !opts.home.startsWith('/')) {
+    throw new AgentkeepError('USAGE', `the key directory must be an absolute path, got ${JSON.stringify(opts.home)}`,
+      'set HOME to your home directory, or pass --dir');
   }
-  return opts.absolute ? base : join(base, '.keychain');
+  if (opts.dir === undefined) return join(opts.home, '.keychain');
+  const base = resolve(opts.dir);
+  return opts.absolute || opts.dir.includes('/.') ? base : join(base, '.keychain');
 }
 
 /** Computes every path from the options; pure apart from reading the host name. */

@@ -1,10 +1,15 @@
 // `agentkeep`: argv → options → agent discovery, keys and output. The only place that prints.
+import { existsSync, statSync } from 'node:fs';
 import { AgentkeepError, EXIT } from '../errors.js';
 import type { Context } from '../context.js';
 import { ensureAgent, findAgent, agentFromPidfile, ownAgentPid, type Agent } from '../agent/discover.js';
 import { removeAllIdentities } from '../agent/protocol.js';
 import { fingerprintLine, publicKeyLine } from '../agent/keyblob.js';
 import { stopAgents, stopTargets } from '../agent/stop.js';
+import { removeEnvFiles } from '../envfile/store.js';
+import { applyKeychainEnv, keychainEnvCandidates } from '../envfile/keychain-env.js';
+import { keyPath } from '../keys/resolve.js';
+import { dropGpg, rewriteBareStop } from './keychain-compat.js';
 import { flavourForShell, quoteSh, renderEnv } from '../envfile/render.js';
 import { agentkeepProgram, toAgentkeepOptions, type AgentkeepOptions } from './agentkeep-program.js';
 import { terminalReporter, wantColor } from './reporter.js';
@@ -39,8 +44,13 @@ async function runStop(ctx: Context, opts: AgentkeepOptions & { stop: NonNullabl
     ctx.report.info(`No ssh-agent to stop (${opts.stop})`);
     return EXIT.ok;
   }
+  const mine = ownAgentPid(ctx);
   const { stopped, survivors } = await stopAgents(targets, ctx.uid);
   for (const pid of stopped) ctx.report.info(`Stopped ssh-agent: ${pid}`);
+  // As keychain does: env files that name the agent just stopped would send every shell to a dead socket.
+  if (mine !== undefined && stopped.includes(mine)) {
+    for (const file of removeEnvFiles(ctx.paths, ctx.uid)) ctx.report.debug(`removed ${file}`);
+  }
   for (const pid of survivors) ctx.report.warn(`ssh-agent ${pid} did not exit after SIGTERM`);
   return survivors.length > 0 ? EXIT.failure : EXIT.ok;
 }
@@ -109,10 +119,34 @@ function retryArgs(opts: AgentkeepOptions): string[] {
   return args;
 }
 
+/** The ssh key files that --confhost HOST names (as host:HOST), or none with a warning. */
+async function confhostKeys(ctx: Context, host: string | true): Promise<string[]> {
+  if (host === true) {
+    ctx.report.warn('--confhost needs a host name from ~/.ssh/config; ignored');
+    return [];
+  }
+  if (!existsSync(`${ctx.home}/.ssh/config`)) {
+    ctx.report.warn(`~/.ssh/config not found; --confhost ${host} ignored`);
+    return [];
+  }
+  const { identityFilesForHost } = await import('../keys/ssh-config.js');
+  const files = await identityFilesForHost(host, ctx.home, ctx.env);
+  if (files.length === 0) ctx.report.warn(`--confhost ${host}: ssh -G names no identity file that exists; ignored`);
+  return files;
+}
+
 async function dispatch(opts: AgentkeepOptions, io: Io): Promise<number> {
-  const ctx = makeContext(opts, io);
+  let ctx = makeContext(opts, io);
   for (const flag of opts.retired) ctx.report.warn(`${flag} is retired and ignored (agentkeep manages ssh-agent only)`);
+  ctx = { ...ctx, env: applyKeychainEnv(ctx.env, ctx.home, ctx.uid, keychainEnvCandidates(ctx.paths.keydir, ctx.paths.host, opts.envFile), ctx.report) };
+  if (opts.stopBare && !opts.stop) {
+    ctx.report.warn('--stop without an argument is deprecated; stopping all of your ssh-agents (write --stop all)');
+    opts = { ...opts, stop: 'all' };
+  }
   if (opts.stop) return runStop(ctx, { ...opts, stop: opts.stop });
+  const isFile = (arg: string) => { try { return statSync(keyPath(arg, ctx.home)).isFile(); } catch { return false; } };
+  opts = { ...opts, keys: dropGpg(opts.keys, opts, isFile, ctx.report) };
+  if (opts.confhost !== undefined) opts = { ...opts, keys: [...opts.keys, ...await confhostKeys(ctx, opts.confhost)] };
   if (opts.query) return runQuery(ctx, opts, io);
   if (opts.list || opts.listFp) return runList(ctx, opts, io);
   if (opts.wipe) {
@@ -129,18 +163,20 @@ async function dispatch(opts: AgentkeepOptions, io: Io): Promise<number> {
 export async function agentkeepMain(io: Io): Promise<number> {
   const sub = io.argv[0] !== undefined ? subcommands[io.argv[0]] : undefined;
   if (sub) return sub(io.argv.slice(1), io);
+  const wantsEval = io.argv.includes('--eval');
+  // Under --eval, stdout is evaluated by a shell: help and version text must never reach it.
   const program = agentkeepProgram(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(commanderMessage('agentkeep', text)) });
+    .configureOutput({ writeOut: wantsEval ? io.stderr : io.stdout, writeErr: io.stderr, outputError: (text, write) => write(commanderMessage('agentkeep', text)) });
   let opts: AgentkeepOptions | undefined;
-  const wantsEval = io.argv.includes('--eval');
   try {
-    program.parse(io.argv, { from: 'user' });
+    program.parse(rewriteBareStop(io.argv), { from: 'user' });
     opts = toAgentkeepOptions(program);
     return await dispatch(opts, io);
   } catch (error) {
     // `eval "$(agentkeep --eval)"` must fail safely, never evaluate half an answer.
-    if (wantsEval && !(error instanceof Error && 'code' in error && String(error.code).startsWith('commander.help'))) io.stdout('false;\n');
+    const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+    if (wantsEval && !code.startsWith('commander.help') && code !== 'commander.version') io.stdout('false;\n');
     return reportError('agentkeep', error, io, opts?.debug);
   }
 }

@@ -25,6 +25,15 @@ export interface AgentkeepOptions extends KeyOptions {
   nocolor: boolean;
   /** Retired keychain options that were given, for the one-line warning. */
   retired: string[];
+  /** keychain's bare -k/--stop (stop all, with a warning). */
+  stopBare: boolean;
+  /** keychain's --confhost/-c HOST; true when given without a host. */
+  confhost?: string | true;
+  /** keychain's --env FILE (read as data: only PATH applies). */
+  envFile?: string;
+  /** keychain's --agents list and --gpg2, for the one warning about what is ignored. */
+  agents?: string;
+  gpg2: boolean;
 }
 
 /** Builds the commander program; `version` is printed by -V. */
@@ -48,8 +57,11 @@ export function agentkeepProgram(version: string): Command {
     .option('-r, --ssh-rm', 'remove the named keys from the agent and exit')
     .option('-l, --list', 'list the fingerprints of the agent\'s keys and exit')
     .option('-L, --list-fp', 'list the agent\'s public keys and exit')
-    .addOption(new Option('-k, --stop <which>', 'stop agentkeep\'s agent (mine), your other ssh-agents (others) or all of them (all)').argParser(oneOf('--stop', ['mine', 'others', 'all'] as const)))
-    .option('--dir <dir>', 'keep files in DIR/.keychain instead of ~/.keychain')
+    .addOption(new Option('-k, --stop <which>', 'stop agentkeep\'s agent (mine), your other ssh-agents (others) or all of them (all); a bare -k means all, as in keychain').argParser(oneOf('--stop', ['mine', 'others', 'all'] as const)))
+    .addOption(new Option('--stop-bare').hideHelp())
+    .option('-c, --confhost [host]', 'also load the IdentityFile of HOST in ~/.ssh/config (as host:HOST)')
+    .option('--env <file>', 'take PATH from FILE (read as data, never run; default KEYDIR/HOST-env or KEYDIR/env)')
+    .option('--dir <dir>', 'keep files in DIR/.keychain instead of ~/.keychain (DIR itself when it contains "/.", as ~/.cache)')
     .option('--absolute', 'with --dir: use DIR itself, not DIR/.keychain')
     .option('--host <name>', 'use NAME in file names instead of the node name (uname -n)')
     .option('--ssh-agent-socket <path>', 'start the agent at PATH instead of the stable socket in the key directory')
@@ -62,7 +74,8 @@ export function agentkeepProgram(version: string): Command {
     .option('--systemd', 'also import the variables into systemctl --user')
     .option('--debug', 'explain every decision on stderr')
     .option('--nocolor', 'no colours (also: NO_COLOR=1)')
-    .addOption(new Option('--agents <list>').hideHelp())
+    .option('--agents <list>', 'accepted for keychain: agentkeep manages ssh-agent only (others are ignored with a warning)')
+    .option('--gpg2', 'accepted for keychain and ignored with a warning (agentkeep does not manage gpg-agent)')
     .addOption(new Option('--inherit <mode>').hideHelp())
     .addOption(new Option('--attempts <n>').hideHelp())
     .version(version, '-V, --version', 'print the version')
@@ -75,7 +88,7 @@ export function agentkeepProgram(version: string): Command {
 /** Converts commander's parse result into AgentkeepOptions. */
 export function toAgentkeepOptions(program: Command): AgentkeepOptions {
   const o = program.opts();
-  const retired = ['agents', 'inherit', 'attempts'].filter((name) => o[name] !== undefined).map((name) => `--${name}`);
+  const retired = ['inherit', 'attempts'].filter((name) => o[name] !== undefined).map((name) => `--${name}`);
   const opts: AgentkeepOptions = {
     keys: program.args,
     eval: Boolean(o.eval), query: Boolean(o.query), quiet: Boolean(o.quiet), quick: Boolean(o.quick),
@@ -85,7 +98,11 @@ export function toAgentkeepOptions(program: Command): AgentkeepOptions {
     noinherit: Boolean(o.noinherit), sshAllowForwarded: Boolean(o.sshAllowForwarded), nolock: Boolean(o.nolock),
     confallhosts: Boolean(o.confallhosts), extended: Boolean(o.extended), systemd: Boolean(o.systemd),
     debug: Boolean(o.debug), nocolor: Boolean(o.nocolor), retired,
+    stopBare: Boolean(o.stopBare), gpg2: Boolean(o.gpg2),
   };
+  if (o.confhost !== undefined) opts.confhost = o.confhost;
+  if (o.env !== undefined) opts.envFile = o.env;
+  if (o.agents !== undefined) opts.agents = o.agents;
   if (o.timeout !== undefined) opts.timeout = o.timeout;
   if (o.wipe !== undefined) opts.wipe = o.wipe;
   if (o.stop !== undefined) opts.stop = o.stop;

@@ -35,7 +35,8 @@ export function hookLine(shell: HookShell, dir: string, args: string[]): string 
     case 'sh':
       return `. ${quoteSh(join(dir, 'agentkeep.sh'))} && agentkeep_login ${words.map(quoteSh).join(' ')}`;
     case 'csh':
-      return `source ${quoteCsh(join(dir, 'agentkeep.csh'))} ${words.map(quoteCsh).join(' ')}`;
+      // BSD csh cannot pass arguments to `source`: they go in a list the hook reads (and unsets).
+      return `set agentkeep_args = ( ${words.map(quoteCsh).join(' ')} ); source ${quoteCsh(join(dir, 'agentkeep.csh'))}`;
     case 'fish':
       return `source ${quoteFish(join(dir, 'agentkeep.fish'))}; and agentkeep_login ${words.map(quoteFish).join(' ')}`;
   }
@@ -44,10 +45,10 @@ export function hookLine(shell: HookShell, dir: string, args: string[]): string 
 function parseShell(word: string | undefined): HookShell {
   if (word === 'sh' || word === 'csh' || word === 'fish') return word;
   // The shell's own names map onto the three hooks.
-  if (word === 'bash' || word === 'zsh' || word === 'dash' || word === 'ksh') return 'sh';
-  if (word === 'tcsh') return 'csh';
+  if (word === 'bash' || word === 'zsh' || word === 'dash' || word === 'ksh' || word === 'mksh' || word === 'posh' || word === 'yash') return 'sh';
+  if (word === 'tcsh' || word === 'bsd-csh') return 'csh';
   throw new AgentkeepError('USAGE', word === undefined ? 'agentkeep hook needs a shell: sh, csh or fish'
-    : `Expected the shell to be one of sh, csh, fish (or bash, zsh, dash, ksh, tcsh) or cron, got ${JSON.stringify(word)}`,
+    : `Expected the shell to be one of sh, csh, fish (or bash, zsh, dash, ksh, mksh, posh, yash, tcsh, bsd-csh) or cron, got ${JSON.stringify(word)}`,
   'for example: agentkeep hook sh --quiet id_ed25519 >> ~/.profile');
 }
 

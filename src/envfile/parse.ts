@@ -39,6 +39,8 @@ export function parseShEnv(text: string): ParsedEnv {
     if (line.trim() === '') continue;
     const match = LINE.exec(line);
     if (!match) return { ok: false, reason: `unexpected line ${JSON.stringify(line.slice(0, 80))}` };
+    // Two lines for one variable: the sh hook and this reader could take different ones, so neither does.
+    if ((match[1] === 'SSH_AUTH_SOCK' ? sock : pid) !== undefined) return { ok: false, reason: `two ${match[1]} lines` };
     const value = unquoteSh(match[2]!);
     if (value === undefined || value === '') return { ok: false, reason: `unreadable value in ${JSON.stringify(line.slice(0, 80))}` };
     if (match[1] === 'SSH_AUTH_SOCK') {

@@ -175,3 +175,21 @@ export function writeEnvFiles(paths: Paths, env: AgentEnv, uid: number): void {
   removeStaleTemps(paths.keydir);
   for (const [path, text] of rendered) writeFileAtomic(path, text, uid);
 }
+
+/** Removes the env files (never following a link, only regular files of ours); returns those removed. */
+export function removeEnvFiles(paths: Paths, uid: number): string[] {
+  if (!checkKeydir(paths.keydir, uid)) return [];
+  const removed: string[] = [];
+  for (const [, key] of FLAVOURS) {
+    const path = paths[key] as string;
+    try {
+      const st = lstatSync(path);
+      if (!st.isFile() || st.uid !== uid) continue;
+      unlinkSync(path);
+      removed.push(path);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,60 @@
+// keychain 2.8.5 options that agentkeep accepts but treats its own way: bare -k/--stop, gpg
+// (--gpg2, --agents gpg, gpg key ids) and --confhost HOST, so that no keychain login line breaks.
+import type { Reporter } from '../context.js';
+
+const STOP_WORDS = new Set(['mine', 'others', 'all']);
+
+/** Options of agentkeep's own that take a value, so that a value is never mistaken for an option. */
+const WITH_VALUE = new Set(['--timeout', '--wipe', '--dir', '--host', '--ssh-agent-socket', '--lockwait', '--agents', '--inherit', '--attempts', '--env']);
+
+/**
+ * keychain eats the word after -k/--stop only when it is mine, others or all; a bare -k (its
+ * pre-2.5 form, still in many ~/.bash_logout files) means all. Rewrites the bare form to the
+ * hidden --stop-bare flag; everything after `--` is left alone.
+ */
+export function rewriteBareStop(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (WITH_VALUE.has(word)) {
+      out.push(word, ...argv.slice(i + 1, i + 2));
+      i++;
+      continue;
+    }
+    if ((word === '-k' || word === '--stop') && !STOP_WORDS.has(argv[i + 1] ?? '')) out.push('--stop-bare');
+    else out.push(word);
+  }
+  return out;
+}
+
+/** The agents named by --agents other than ssh (keychain's list is comma- or space-separated). */
+export function foreignAgents(list: string | undefined): string[] {
+  if (list === undefined) return [];
+  return [...new Set(list.split(/[,\s]+/).filter((a) => a !== '' && a !== 'ssh'))];
+}
+
+/** A gpg key id as keychain users write it: 0x-prefixed or 8, 16 or 40 hex digits. */
+export function looksLikeGpgKey(arg: string): boolean {
+  return /^(0x)?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})$/.test(arg);
+}
+
+/**
+ * Splits the key arguments into ssh keys and the gpg key ids keychain would hand to gpg-agent
+ * (only when --agents names gpg and the word is not an existing file), and warns once about
+ * everything gpg that is ignored.
+ */
+export function dropGpg(keys: string[], opts: { agents?: string | undefined; gpg2: boolean }, isFile: (arg: string) => boolean, report: Reporter): string[] {
+  const agents = foreignAgents(opts.agents);
+  const gpgWanted = agents.includes('gpg');
+  const gpgKeys = gpgWanted ? keys.filter((k) => looksLikeGpgKey(k) && !isFile(k)) : [];
+  const ignored: string[] = [];
+  if (agents.length > 0) ignored.push(`--agents ${agents.join(',')}`);
+  if (opts.gpg2) ignored.push('--gpg2');
+  if (gpgKeys.length > 0) ignored.push(`gpg key${gpgKeys.length > 1 ? 's' : ''} ${gpgKeys.join(' ')}`);
+  if (ignored.length > 0) report.warn(`agentkeep manages ssh-agent only; ignoring ${ignored.join(', ')}`);
+  return keys.filter((k) => !gpgKeys.includes(k));
+}
