@@ -4,7 +4,28 @@ import { chmodSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENTKEEP, run, SHELL_DIR, type Sandbox } from './sandbox.js';
 
-export type HookShell = 'dash' | 'bash' | 'zsh' | 'tcsh' | 'fish';
+/** Every shell the hooks and env files are tested in, as invoked (program, then its options). */
+export const SHELLS = {
+  dash: ['dash'], bash: ['bash'], 'bash --posix': ['bash', '--posix'], zsh: ['zsh'], 'zsh --emulate sh': ['zsh', '--emulate', 'sh'],
+  mksh: ['mksh'], ksh: ['ksh'], posh: ['posh'], yash: ['yash'], 'busybox sh': ['busybox', 'sh'],
+  tcsh: ['tcsh', '-f'], 'bsd-csh': ['bsd-csh', '-f'], fish: ['fish', '--no-config'],
+} as const;
+
+export type HookShell = keyof typeof SHELLS;
+
+/** The POSIX shells (the sh hook and the H-sh file). */
+export const SH_SHELLS: HookShell[] = ['dash', 'bash', 'bash --posix', 'zsh', 'zsh --emulate sh', 'mksh', 'ksh', 'posh', 'yash', 'busybox sh'];
+
+/** Which hook and env file a shell uses. */
+export function familyOf(shell: HookShell): 'sh' | 'csh' | 'fish' {
+  return shell === 'tcsh' || shell === 'bsd-csh' ? 'csh' : shell === 'fish' ? 'fish' : 'sh';
+}
+
+/** Runs a script file in `shell`. */
+export function runShellFile(shell: HookShell, file: string, opts: Parameters<typeof run>[2] = {}) {
+  const [cmd, ...pre] = SHELLS[shell];
+  return run(cmd, [...pre, file], opts);
+}
 
 /** What a shell looked like after the hook (or the reference eval) ran. */
 export interface ShellOutcome {
@@ -29,8 +50,8 @@ function script(shell: HookShell, mode: 'hook' | 'eval', args: string[], dir: st
   const a = words(args);
   const before = join(dir, 'names.before');
   const after = join(dir, 'names.after');
-  switch (shell) {
-    case 'dash': case 'bash': case 'zsh': {
+  switch (familyOf(shell)) {
+    case 'sh': {
       const call = mode === 'hook' ? `agentkeep_login ${a}` : `eval "$("${process.execPath}" "${AGENTKEEP}" --eval ${a})"`;
       return [
         `. '${join(SHELL_DIR, 'agentkeep.sh')}'`,
@@ -42,8 +63,9 @@ function script(shell: HookShell, mode: 'hook' | 'eval', args: string[], dir: st
         `echo "pid=\${SSH_AGENT_PID-${UNSET}}"`,
       ].join('\n');
     }
-    case 'tcsh': {
-      const call = mode === 'hook' ? `source '${join(SHELL_DIR, 'agentkeep.csh')}' ${a}`
+    case 'csh': {
+      // The form `agentkeep hook csh` prints: BSD csh cannot pass arguments to source.
+      const call = mode === 'hook' ? `set agentkeep_args = ( ${a} ); source '${join(SHELL_DIR, 'agentkeep.csh')}'`
         : `eval "\`'${process.execPath}' '${AGENTKEEP}' --eval ${a}\`"`;
       return [
         `set > '${before}'`,
@@ -69,7 +91,7 @@ function script(shell: HookShell, mode: 'hook' | 'eval', args: string[], dir: st
   }
 }
 
-/** Variable names in `set` output (sh: NAME=..., tcsh: NAME<tab>..., fish: NAME). */
+/** Variable names in `set` output (sh: NAME=..., csh: NAME<tab>..., fish: NAME). */
 function names(text: string): Set<string> {
   const out = new Set<string>();
   for (const line of text.split('\n')) {
@@ -90,11 +112,11 @@ export function recordingBin(sb: Sandbox): { bin: string; calls: () => number } 
 
 /** Runs the hook (mode 'hook') or `eval "$(agentkeep --eval ...)"` (mode 'eval') in `shell`. */
 export async function runInShell(sb: Sandbox, shell: HookShell, mode: 'hook' | 'eval', args: string[], env: NodeJS.ProcessEnv = {}): Promise<ShellOutcome> {
-  const file = join(sb.dir, `probe.${shell}`);
+  const file = join(sb.dir, `probe.${shell.replace(/\W+/g, '-')}`);
   writeFileSync(file, `${script(shell, mode, args, sb.dir)}\n`);
-  const shellName = shell === 'tcsh' ? '/bin/tcsh' : shell === 'fish' ? 'fish' : '/bin/sh';
-  const argv = shell === 'tcsh' ? ['-f', file] : shell === 'fish' ? ['--no-config', file] : [file];
-  const r = await run(shell, argv, { env: { ...sb.env, SHELL: shellName, ...env }, cwd: sb.home, timeoutMs: 20_000 });
+  const family = familyOf(shell);
+  const shellName = family === 'csh' ? '/bin/tcsh' : family === 'fish' ? 'fish' : '/bin/sh';
+  const r = await runShellFile(shell, file, { env: { ...sb.env, SHELL: shellName, ...env }, cwd: sb.home, timeoutMs: 20_000 });
   const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(r.stdout)?.[1] ?? '';
   const before = names(readFileSync(join(sb.dir, 'names.before'), 'utf8'));
   const after = names(readFileSync(join(sb.dir, 'names.after'), 'utf8'));

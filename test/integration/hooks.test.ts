@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { HOST, parseShEval, run, Sandbox, SHELL_DIR } from '../helpers/sandbox.js';
-import { recordingBin, runInShell, type HookShell, type ShellOutcome } from '../helpers/hook-shells.js';
+import { quoteCsh } from '../../src/envfile/render.js';
+import { recordingBin, runInShell, SH_SHELLS, SHELLS, type HookShell, type ShellOutcome } from '../helpers/hook-shells.js';
 import { makeAskpass } from '../helpers/askpass.js';
 
 let sb: Sandbox;
 afterEach(() => sb.cleanup());
 
-const SH_FAMILY: HookShell[] = ['dash', 'bash', 'zsh'];
-const ALL_SHELLS: HookShell[] = [...SH_FAMILY, 'tcsh', 'fish'];
+const SH_FAMILY = SH_SHELLS;
 
 /** A sandbox whose agent agentkeep started, with unencrypted keys k1 and k2, k1 loaded. */
 async function withAgent(): Promise<{ sock: string; pid: string }> {
@@ -38,8 +38,9 @@ async function hookVersusEval(shell: HookShell, args: string[]): Promise<{ hook:
   expect(hook.code, hook.stderr).toBe(0);
   expect(ref.code, ref.stderr).toBe(0);
   expect({ sock: hook.sock, pid: hook.pid }, `${shell}: ${hook.stderr}`).toEqual({ sock: ref.sock, pid: ref.pid });
-  // Nothing but the agent's variables may appear in the user's shell.
-  expect(hook.newNames.filter((n) => !['SSH_AUTH_SOCK', 'SSH_AGENT_PID', 'status', '_'].includes(n)), shell).toEqual([]);
+  // Nothing but the agent's variables may appear in the user's shell (ksh93 itself sets
+  // _AST_FEATURES the first time it runs an external command).
+  expect(hook.newNames.filter((n) => !['SSH_AUTH_SOCK', 'SSH_AGENT_PID', 'status', '_', '_AST_FEATURES'].includes(n)), shell).toEqual([]);
   return { hook, ref, calls };
 }
 
@@ -52,6 +53,8 @@ describe('the sh hook fast path (no Node)', () => {
       expect(hook.sock).toBe(agent.sock);
       expect(hook.pid).toBe(agent.pid);
       expect(calls).toBe(0);
+      // Silent: posh's test has no -O, and a hook that used it printed an error on every login.
+      expect(hook.stderr).toBe('');
     });
   }
 
@@ -81,7 +84,8 @@ describe('the sh hook under a strict shell', () => {
 agentkeep_login -q k1; echo "fast=$SSH_AUTH_SOCK"
 if agentkeep_login -q --bogus 2>/dev/null; then echo slow=ok; else echo "slow=$?"; fi
 echo alive`;
-      const r = await run(shell, ['-c', script], { env: { ...sb.env, AGENTKEEP_BIN: recorder.bin } });
+      const [cmd, ...pre] = SHELLS[shell];
+      const r = await run(cmd, [...pre, '-c', script], { env: { ...sb.env, AGENTKEEP_BIN: recorder.bin } });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(`fast=${agent.sock}\nslow=64\nalive\n`);
       expect(recorder.calls()).toBe(1);
@@ -189,7 +193,7 @@ describe('the sh hook slow path (agentkeep --eval)', () => {
 });
 
 describe('the csh and fish hooks', () => {
-  for (const shell of ['tcsh', 'fish'] as const) {
+  for (const shell of ['tcsh', 'bsd-csh', 'fish'] as const) {
     it(`when ${shell} sources its hook with no agent yet then it ends exactly like eval`, async () => {
       sb = new Sandbox('ak-hooks-');
       const { hook, calls } = await hookVersusEval(shell, ['-q']);
@@ -265,5 +269,120 @@ describe('the hook files pass their shells\' checks', () => {
     expect(csh.code, csh.stderr).toBe(0);
     const fish = await run('fish', ['--no-config', '--no-execute', join(SHELL_DIR, 'agentkeep.fish')], { env });
     expect(fish.code, fish.stderr).toBe(0);
+  });
+});
+
+describe('the sh hook and the Node reader agree on the env file', () => {
+  it('when the env file names a second socket after a blank line then the hook does not take the first while agentkeep takes the last', async () => {
+    const agent = await withAgent();
+    const other = sb.startAgent(join(sb.dir, 'other.sock'));
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${agent.sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${agent.pid}; export SSH_AGENT_PID;\n\nSSH_AUTH_SOCK=${other.sock}; export SSH_AUTH_SOCK;\n`, { mode: 0o600 });
+    const { hook, ref, calls } = await hookVersusEval('dash', ['-q']);
+    expect(calls).toBe(1);
+    expect(hook.sock).toBe(ref.sock);
+    expect(hook.sock).toBe(agent.sock);
+  });
+
+  it('when the PID line names another ssh-agent of ours than the one at the socket then the hook does not export it', async () => {
+    const agent = await withAgent();
+    const other = sb.startAgent(join(sb.dir, 'other.sock'));
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${agent.sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${other.pid}; export SSH_AGENT_PID;\n`, { mode: 0o600 });
+    const { hook, calls } = await hookVersusEval('dash', ['-q', 'k1']);
+    expect(calls).toBe(1);
+    expect(hook.sock).toBe(agent.sock);
+    expect(hook.pid).toBe(agent.pid);
+  });
+
+  it('when the env file is 1 GB then dash finishes within a bound and agentkeep repairs the file', async () => {
+    const agent = await withAgent();
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${agent.sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${agent.pid}; export SSH_AGENT_PID;\nx`, { mode: 0o600 });
+    expect(spawnSync('truncate', ['-s', '1G', sb.file('sh')]).status).toBe(0); // sparse: no memory or disk
+    const recorder = recordingBin(sb);
+    const hook = await runInShell(sb, 'dash', 'hook', ['-q'], { AGENTKEEP_BIN: recorder.bin });
+    expect(hook.code, hook.stderr).toBe(0); // runInShell kills the shell after 20 s
+    expect(recorder.calls()).toBe(1);
+    expect(hook.sock).toBe(agent.sock);
+    expect(statSync(sb.file('sh')).size).toBeLessThan(4096);
+  });
+});
+
+describe('the sh hook ignores the user\'s shell functions', () => {
+  for (const shell of ['dash', 'bash', 'posh'] as const) {
+    it(`when ${shell} has functions named find, timeout, uname, tr, printf, env (and ssh-add) then the hook never calls them`, async () => {
+      const agent = await withAgent();
+      const recorder = recordingBin(sb);
+      const canary = join(sb.dir, 'called');
+      const fns = ['find', 'timeout', 'uname', 'tr', 'ssh-add', 'printf', 'env']
+        .filter((f) => shell === 'bash' || f !== 'ssh-add') // only bash allows "-" in a function name
+        .map((f) => `${f}() { echo ${f} >> '${canary}'; return 1; }`).join('\n');
+      const script = `${fns}\n. '${join(SHELL_DIR, 'agentkeep.sh')}'\nagentkeep_login -q k1\necho "sock=$SSH_AUTH_SOCK"`;
+      const [cmd, ...pre] = SHELLS[shell];
+      const r = await run(cmd, [...pre, '-c', script], { env: { ...sb.env, AGENTKEEP_BIN: recorder.bin } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`sock=${agent.sock}\n`);
+      expect(existsSync(canary) ? readFileSync(canary, 'utf8') : '').toBe('');
+      expect(recorder.calls()).toBe(0);
+    });
+  }
+});
+
+describe('hook arguments are data', () => {
+  /** A stand-in agentkeep that writes each argument on its own line and prints nothing. */
+  function argvRecorder(): { bin: string; args: () => string } {
+    const bin = join(sb.dir, 'argv-recorder');
+    const log = join(sb.dir, 'argv');
+    writeFileSync(bin, `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > '${log}'\n`);
+    chmodSync(bin, 0o755);
+    return { bin, args: () => (existsSync(log) ? readFileSync(log, 'utf8') : '') };
+  }
+  const HOSTILE = ['x;touch CANARY', 'my  key', '$HOME', '`touch CANARY`', 'a!b', "it's", 'q"q', 'ü€'];
+
+  for (const shell of ['tcsh', 'bsd-csh'] as const) {
+    it(`when ${shell} runs the printed csh line with hostile words then agentkeep receives them intact and nothing runs`, async () => {
+      sb = new Sandbox('ak-hooks-');
+      const rec = argvRecorder();
+      const printed = await sb.agentkeep(['hook', 'csh', ...HOSTILE]);
+      expect(printed.code, printed.stderr).toBe(0);
+      const file = join(sb.dir, 'login.csh');
+      writeFileSync(file, `${printed.stdout}echo "status=$status"\n`);
+      const r = await run(SHELLS[shell][0], ['-f', file], { env: { ...sb.env, AGENTKEEP_BIN: rec.bin }, cwd: sb.dir });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('status=0\n');
+      expect(rec.args()).toBe(['--eval', ...HOSTILE, ''].join('\n'));
+      expect(existsSync(join(sb.dir, 'CANARY'))).toBe(false);
+    });
+  }
+
+  it('when tcsh passes the words to source itself then they are data too', async () => {
+    sb = new Sandbox('ak-hooks-');
+    const rec = argvRecorder();
+    const file = join(sb.dir, 'login.csh');
+    writeFileSync(file, `source ${quoteCsh(join(SHELL_DIR, 'agentkeep.csh'))} ${HOSTILE.map(quoteCsh).join(' ')}\n`);
+    const r = await run('tcsh', ['-f', file], { env: { ...sb.env, AGENTKEEP_BIN: rec.bin }, cwd: sb.dir });
+    expect(r.stderr).toBe('');
+    expect(rec.args()).toBe(['--eval', ...HOSTILE, ''].join('\n'));
+    expect(existsSync(join(sb.dir, 'CANARY'))).toBe(false);
+  });
+});
+
+describe('help and version under --eval', () => {
+  it('when --help or -V comes with --eval then stdout stays empty and the text goes to stderr', async () => {
+    sb = new Sandbox('ak-hooks-');
+    for (const flag of ['--help', '-h', '-V', '--version']) {
+      const r = await sb.agentkeep(['--eval', flag]);
+      expect(r.code, flag).toBe(0);
+      expect(r.stdout, flag).toBe('');
+      expect(r.stderr.length, flag).toBeGreaterThan(0);
+    }
+    expect((await sb.agentkeep(['--help'])).stdout).toContain('Usage: agentkeep');
+  });
+
+  it('when agentkeep_login --help runs in dash then nothing of the help text is executed', async () => {
+    sb = new Sandbox('ak-hooks-');
+    const recorder = recordingBin(sb);
+    const r = await run('dash', ['-c', `. '${join(SHELL_DIR, 'agentkeep.sh')}'; agentkeep_login --help; echo "status=$?"`], { env: { ...sb.env, AGENTKEEP_BIN: recorder.bin } });
+    expect(r.stdout).toBe('status=0\n');
+    expect(r.stderr).toContain('Usage: agentkeep');
+    expect(recorder.calls()).toBe(1);
   });
 });
