@@ -14,12 +14,13 @@ export const REQUIRED = {
   sshd: 'openssh-server', scp: 'openssh-client',
   rsync: 'rsync', rrsync: 'rsync',
   dash: 'dash', bash: 'bash', tcsh: 'tcsh', fish: 'fish', zsh: 'zsh',
+  posh: 'posh', 'bsd-csh': 'csh', mksh: 'mksh', ksh: 'ksh', yash: 'yash', busybox: 'busybox',
   shellcheck: 'shellcheck',
   'gnome-keyring-daemon': 'gnome-keyring', 'dbus-run-session': 'dbus-daemon', 'secret-tool': 'libsecret-tools',
   tmux: 'tmux', keychain: 'keychain', hyperfine: 'hyperfine',
   setpriv: 'util-linux', su: 'util-linux', runuser: 'util-linux', stty: 'coreutils', dd: 'coreutils', script: 'bsdutils', git: 'git',
   // A real cron daemon for the crontab tests (started by the test itself, stopped by PID).
-  cron: 'cron', crontab: 'cron', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', ps: 'procps', time: 'time',
+  cron: 'cron', crontab: 'cron', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', truncate: 'coreutils', mktemp: 'coreutils', printenv: 'coreutils', ps: 'procps', time: 'time',
 };
 
 const SEARCH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
