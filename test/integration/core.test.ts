@@ -350,6 +350,7 @@ describe('query, list and eval failures', () => {
     sb = new Sandbox();
     const r = await sb.agentkeep(['--eval', '--agents', 'ssh,gpg', '--inherit', 'any', '--attempts', '3']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr.match(/is retired and ignored/g)?.length).toBe(3);
+    expect(r.stderr.match(/is retired and ignored/g)?.length).toBe(2);
+    expect(r.stderr.match(/agentkeep manages ssh-agent only; ignoring --agents gpg$/gm)?.length).toBe(1);
   });
 });
