@@ -16,13 +16,13 @@ describe('hookLine', () => {
   it('when a path or key has spaces or quotes then each shell gets it quoted its own way', () => {
     const dir = "/opt/my tools/it's";
     expect(hookLine('sh', dir, ['-q', 'my key'])).toBe(`. '/opt/my tools/it'\\''s/agentkeep.sh' && agentkeep_login -q 'my key'`);
-    expect(hookLine('csh', dir, ['-q', 'a!b'])).toBe(`source '/opt/my tools/it'\\''s/agentkeep.csh' -q 'a\\!b'`);
+    expect(hookLine('csh', dir, ['-q', 'a!b'])).toBe(`set agentkeep_args = ( -q 'a\\!b' ); source '/opt/my tools/it'\\''s/agentkeep.csh'`);
     expect(hookLine('fish', dir, ['-q', "it's"])).toBe(`source '/opt/my tools/it\\'s/agentkeep.fish'; and agentkeep_login -q 'it\\'s'`);
   });
 
   it('when no options or keys are given then the line passes --quiet', () => {
     expect(hookLine('sh', '/p', [])).toBe('. /p/agentkeep.sh && agentkeep_login --quiet');
-    expect(hookLine('csh', '/p', [])).toBe('source /p/agentkeep.csh --quiet');
+    expect(hookLine('csh', '/p', [])).toBe('set agentkeep_args = ( --quiet ); source /p/agentkeep.csh');
   });
 });
 
@@ -44,7 +44,7 @@ describe('hookCommand', () => {
     expect(bash.out.stdout).toBe(`. ${join(SHELL_DIR, 'agentkeep.sh')} && agentkeep_login id_ed25519\n`);
     const tcsh = io(['tcsh']);
     expect(await hookCommand(tcsh.io.argv, tcsh.io)).toBe(0);
-    expect(tcsh.out.stdout).toBe(`source ${join(SHELL_DIR, 'agentkeep.csh')} --quiet\n`);
+    expect(tcsh.out.stdout).toBe(`set agentkeep_args = ( --quiet ); source ${join(SHELL_DIR, 'agentkeep.csh')}\n`);
   });
 
   it('when stderr is a terminal then it also says which login file the line belongs in, on stderr only', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { MAX_SOCKET_PATH, resolvePaths } from '../../src/paths.js';
@@ -16,6 +17,21 @@ describe('resolvePaths', () => {
   it('when --dir and --absolute are given then DIR itself is the key directory', () => {
     expect(resolvePaths({ home: '/h', uid: 1, dir: '/srv/k' }).keydir).toBe('/srv/k/.keychain');
     expect(resolvePaths({ home: '/h', uid: 1, dir: '/srv/k', absolute: true, host: 'b1' }).csh).toBe('/srv/k/b1-csh');
+  });
+
+  it('when --dir contains "/." then DIR itself is the key directory, as keychain\'s */.* rule', () => {
+    expect(resolvePaths({ home: '/h', uid: 1, dir: '/home/bk/.cache' }).keydir).toBe('/home/bk/.cache');
+    expect(resolvePaths({ home: '/h', uid: 1, dir: '/srv/a/.k/b' }).keydir).toBe('/srv/a/.k/b');
+    expect(resolvePaths({ home: '/h', uid: 1, dir: '/srv/cache.d' }).keydir).toBe('/srv/cache.d/.keychain');
+  });
+
+  it('when --dir is relative then it is taken from the current directory', () => {
+    expect(resolvePaths({ home: '/h', uid: 1, dir: 'kc' }).keydir).toBe(join(process.cwd(), 'kc', '.keychain'));
+    expect(resolvePaths({ home: '/h', uid: 1, dir: 'a/.kc' }).keydir).toBe(join(process.cwd(), 'a', '.kc'));
+  });
+
+  it('when --dir is empty then it is a usage error', () => {
+    expect(() => resolvePaths({ home: '/h', uid: 1, dir: '' })).toThrow(/--dir needs a directory/);
   });
 
   it('when --absolute comes without --dir then it is a usage error', () => {
