@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { alive, parseShEval, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { existsSync } from 'node:fs';
+import { alive, HOST, parseShEval, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { agentkeepAs, asUser, CAN_CREATE_USERS, createUser, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
 
 requireUsers('stop tests');
@@ -83,6 +84,32 @@ describe.skipIf(!CAN_CREATE_USERS)('--stop touches only the invoking user\'s ssh
       process.kill(mine, 'SIGCONT');
     }
     expect((await agentkeepAs(userB, ['--stop', 'mine'])).stderr).toContain(`Stopped ssh-agent: ${mine}`);
+  });
+
+  it('when --stop others runs then the env files stay; when the agent they name is stopped then they go, as keychain does', async () => {
+    const start = await agentkeepAs(userB, ['--eval']);
+    expect(start.code, start.stderr).toBe(0);
+    const mine = Number(parseShEval(start.stdout).SSH_AGENT_PID);
+    sb.track(mine);
+    const files = ['sh', 'csh', 'fish', 'envfile'].map((f) => join(userB.home, '.keychain', `${HOST}-${f}`));
+    expect(files.every((f) => existsSync(f))).toBe(true);
+    expect((await agentkeepAs(userB, ['--stop', 'others'])).code).toBe(0);
+    expect(files.every((f) => existsSync(f))).toBe(true);
+    const stopMine = await agentkeepAs(userB, ['--stop', 'mine']);
+    expect(stopMine.code, stopMine.stderr).toBe(0);
+    expect(files.filter((f) => existsSync(f))).toEqual([]);
+  });
+
+  it('when -k comes bare, as in an old ~/.bash_logout, then it warns and stops all of the user\'s agents', async () => {
+    const start = await agentkeepAs(userB, ['--eval']);
+    const mine = Number(parseShEval(start.stdout).SSH_AGENT_PID);
+    sb.track(mine);
+    const other = agentAs(userB, 'b-bare.sock');
+    const r = await agentkeepAs(userB, ['-k']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('--stop without an argument is deprecated; stopping all of your ssh-agents');
+    expect(await waitFor(() => !alive(mine) && !alive(other))).toBe(true);
+    expect(existsSync(join(userB.home, '.keychain', `${HOST}-sh`))).toBe(false);
   });
 
   it('when there is nothing to stop then --stop mine says so and exits 0', async () => {
