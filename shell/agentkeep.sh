@@ -28,7 +28,7 @@ _agentkeep_fast() {
     esac
   done
   case ${HOME-} in /*) ;; *) return 1 ;; esac
-  # `command`: a user's shell function named find, timeout, uname, tr or ssh-add is never called.
+  # `command`: a user's shell function named find, timeout, uname, tr, ssh-add, printf or env is never called.
   command -v timeout >/dev/null 2>&1 && command -v ssh-add >/dev/null 2>&1 && command -v find >/dev/null 2>&1 \
     && command -v tr >/dev/null 2>&1 || return 1
 

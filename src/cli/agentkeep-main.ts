@@ -1,5 +1,5 @@
 // `agentkeep`: argv → options → agent discovery, keys and output. The only place that prints.
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { AgentkeepError, EXIT } from '../errors.js';
 import type { Context } from '../context.js';
 import { ensureAgent, findAgent, agentFromPidfile, ownAgentPid, type Agent } from '../agent/discover.js';
@@ -9,7 +9,7 @@ import { stopAgents, stopTargets } from '../agent/stop.js';
 import { removeEnvFiles } from '../envfile/store.js';
 import { applyKeychainEnv, keychainEnvCandidates } from '../envfile/keychain-env.js';
 import { keyPath } from '../keys/resolve.js';
-import { dropGpg, rewriteBareStop } from './keychain-compat.js';
+import { confhostKeys, dropGpg, rewriteBareStop } from './keychain-compat.js';
 import { flavourForShell, quoteSh, renderEnv } from '../envfile/render.js';
 import { agentkeepProgram, toAgentkeepOptions, type AgentkeepOptions } from './agentkeep-program.js';
 import { terminalReporter, wantColor } from './reporter.js';
@@ -119,22 +119,6 @@ function retryArgs(opts: AgentkeepOptions): string[] {
   return args;
 }
 
-/** The ssh key files that --confhost HOST names (as host:HOST), or none with a warning. */
-async function confhostKeys(ctx: Context, host: string | true): Promise<string[]> {
-  if (host === true) {
-    ctx.report.warn('--confhost needs a host name from ~/.ssh/config; ignored');
-    return [];
-  }
-  if (!existsSync(`${ctx.home}/.ssh/config`)) {
-    ctx.report.warn(`~/.ssh/config not found; --confhost ${host} ignored`);
-    return [];
-  }
-  const { identityFilesForHost } = await import('../keys/ssh-config.js');
-  const files = await identityFilesForHost(host, ctx.home, ctx.env);
-  if (files.length === 0) ctx.report.warn(`--confhost ${host}: ssh -G names no identity file that exists; ignored`);
-  return files;
-}
-
 async function dispatch(opts: AgentkeepOptions, io: Io): Promise<number> {
   let ctx = makeContext(opts, io);
   for (const flag of opts.retired) ctx.report.warn(`${flag} is retired and ignored (agentkeep manages ssh-agent only)`);
@@ -146,7 +130,7 @@ async function dispatch(opts: AgentkeepOptions, io: Io): Promise<number> {
   if (opts.stop) return runStop(ctx, { ...opts, stop: opts.stop });
   const isFile = (arg: string) => { try { return statSync(keyPath(arg, ctx.home)).isFile(); } catch { return false; } };
   opts = { ...opts, keys: dropGpg(opts.keys, opts, isFile, ctx.report) };
-  if (opts.confhost !== undefined) opts = { ...opts, keys: [...opts.keys, ...await confhostKeys(ctx, opts.confhost)] };
+  if (opts.confhost !== undefined) opts = { ...opts, keys: [...opts.keys, ...await confhostKeys(opts.confhost, ctx.home, ctx.env, ctx.report)] };
   if (opts.query) return runQuery(ctx, opts, io);
   if (opts.list || opts.listFp) return runList(ctx, opts, io);
   if (opts.wipe) {

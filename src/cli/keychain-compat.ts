@@ -1,5 +1,7 @@
 // keychain 2.8.5 options that agentkeep accepts but treats its own way: bare -k/--stop, gpg
 // (--gpg2, --agents gpg, gpg key ids) and --confhost HOST, so that no keychain login line breaks.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Reporter } from '../context.js';
 
 const STOP_WORDS = new Set(['mine', 'others', 'all']);
@@ -57,4 +59,20 @@ export function dropGpg(keys: string[], opts: { agents?: string | undefined; gpg
   if (gpgKeys.length > 0) ignored.push(`gpg key${gpgKeys.length > 1 ? 's' : ''} ${gpgKeys.join(' ')}`);
   if (ignored.length > 0) report.warn(`agentkeep manages ssh-agent only; ignoring ${ignored.join(', ')}`);
   return keys.filter((k) => !gpgKeys.includes(k));
+}
+
+/** The key files `--confhost HOST` adds (its IdentityFile, through ssh -G as host:HOST does); none, with a warning, when there is nothing to read. */
+export async function confhostKeys(host: string | true, home: string, env: NodeJS.ProcessEnv, report: Reporter): Promise<string[]> {
+  if (host === true) {
+    report.warn('--confhost needs a host name from ~/.ssh/config; ignored');
+    return [];
+  }
+  if (!existsSync(join(home, '.ssh', 'config'))) {
+    report.warn(`~/.ssh/config not found; --confhost ${host} ignored`);
+    return [];
+  }
+  const { identityFilesForHost } = await import('../keys/ssh-config.js');
+  const files = await identityFilesForHost(host, home, env);
+  if (files.length === 0) report.warn(`--confhost ${host}: ssh -G names no identity file that exists; ignored`);
+  return files;
 }
