@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AGENTKEEP, HOST, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { createUser, removeUser, requireUsers, runAs, CAN_CREATE_USERS, type SandboxUser } from '../helpers/users.js';
-import { SHELLS, type HookShell } from '../helpers/hook-shells.js';
+import { familyOf, SHELLS, type HookShell } from '../helpers/hook-shells.js';
 
 type Tool = 'keychain' | 'agentkeep';
 
@@ -84,7 +84,7 @@ const PROBE: Record<'sh' | 'csh' | 'fish', string> = {
 /** Runs the login `lines` in `shell` with `tool` as keychain, then reads the outcome. */
 async function login(u: SandboxUser, tool: Tool, shell: HookShell, lines: string, keydir = '.keychain', host = HOST): Promise<Outcome> {
   const { home, bin } = freshHome(u, tool);
-  const family = shell === 'tcsh' ? 'csh' : shell === 'fish' ? 'fish' : 'sh';
+  const family = familyOf(shell);
   const script = join(home, 'login');
   writeFileSync(script, `${lines}\n${PROBE[family]}\n`, { mode: 0o644 });
   const [cmd, ...pre] = SHELLS[shell];

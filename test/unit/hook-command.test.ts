@@ -47,6 +47,14 @@ describe('hookCommand', () => {
     expect(tcsh.out.stdout).toBe(`set agentkeep_args = ( --quiet ); source ${join(SHELL_DIR, 'agentkeep.csh')}\n`);
   });
 
+  it('when asked for posh, mksh, yash or bsd-csh then it prints the sh or csh line', async () => {
+    for (const [name, hook] of [['posh', 'sh'], ['mksh', 'sh'], ['yash', 'sh'], ['bsd-csh', 'csh']] as const) {
+      const r = io([name, '-q']);
+      expect(await hookCommand(r.io.argv, r.io)).toBe(0);
+      expect(r.out.stdout).toBe(`${hookLine(hook, SHELL_DIR, ['-q'])}\n`);
+    }
+  });
+
   it('when stderr is a terminal then it also says which login file the line belongs in, on stderr only', async () => {
     const fish = io(['fish'], true);
     expect(await hookCommand(fish.io.argv, fish.io)).toBe(0);
