@@ -153,6 +153,69 @@ async function storm(round) {
   };
 }
 
+/** Proportional set size of a process in KiB (shared pages split among their users); 0 once it is gone. */
+function pssKiB(pid) {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** A process's command name and parent, from /proc/PID/stat (the name may hold spaces and parentheses). */
+function procStat(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** `root` and every process below it. */
+function processTree(root) {
+  const parents = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (/^\d+$/.test(name)) parents.set(Number(name), procStat(Number(name))?.ppid);
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  }
+  return tree;
+}
+
+/**
+ * Starts `count` copies of `argv` (each ends in the job `sleep`), waits until every job runs,
+ * and returns the PSS in KiB, per copy, of everything that stays alive beside the jobs.
+ */
+async function residentBeside(argv, home, count = 10) {
+  const roots = Array.from({ length: count }, () => {
+    const child = spawn(argv[0], argv.slice(1), { env: cleanEnv(home), stdio: 'ignore' });
+    child.on('error', () => {});
+    return child;
+  });
+  const jobRuns = (root) => processTree(root.pid).some((pid) => procStat(pid)?.comm === 'sleep');
+  for (let i = 0; i < 200 && !roots.every(jobRuns); i++) await sleep(50);
+  await sleep(300); // let the supervisors settle after starting their jobs
+  let total = 0;
+  for (const root of roots) {
+    for (const pid of processTree(root.pid)) if (procStat(pid)?.comm !== 'sleep') total += pssKiB(pid);
+  }
+  for (const root of roots) {
+    const tree = processTree(root.pid).reverse();
+    for (const pid of tree) {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    }
+  }
+  await Promise.all(roots.map((root) => new Promise((done) => (root.exitCode !== null || root.signalCode !== null ? done() : root.on('exit', done)))));
+  return total / count;
+}
+
+/** agentrun without its launcher: Node spawns the job and waits (the bin before the launcher). */
+const NODE_ONLY_AGENTRUN = 'node dist/agentrun.cjs true (no launcher: Node spawns the job)';
+
 const fmt = (ms) => (ms === undefined ? 'n/a' : ms.toFixed(1));
 const ratio = (a, b) => (a / b).toFixed(2);
 
@@ -188,6 +251,7 @@ async function main() {
   const t4 = agentrunReady ? hyperfine('4-agentrun', [
     ['wrapper: env -i true', `${envPrefix(ak1)} true`],
     ['agentrun true', `${envPrefix(ak1)} agentrun true`],
+    [NODE_ONLY_AGENTRUN, `${envPrefix(ak1)} node ${join(ROOT, 'dist/agentrun.cjs')} true`],
     ['node -e 0', `${envPrefix(ak1)} node -e 0`],
   ], RUNS) : undefined;
 
@@ -209,6 +273,16 @@ async function main() {
     'agentrun true': agentrunReady ? maxRss(`${envPrefix(ak1)} agentrun true`) : undefined,
     'node -e 0': maxRss(`${envPrefix(ak1)} node -e 0`),
   };
+
+  console.error('\n## 7-resident');
+  const job = ['sleep', '600'];
+  const resident = agentrunReady ? {
+    'agentrun sleep (plain: the job replaces agentrun)': await residentBeside(['agentrun', ...job], ak1),
+    'agentrun --log F --timeout 1h sleep (supervised)': await residentBeside(['agentrun', '--log', join(BENCH, 'resident.log'), '--timeout', '1h', ...job], ak1),
+    'timeout 1h sleep (coreutils, for comparison)': await residentBeside(['timeout', '1h', ...job], ak1),
+    'node -e (idle Node process, for comparison)': await residentBeside(['node', '-e', 'setTimeout(() => {}, 600000); require("child_process").spawn("sleep", ["600"], { stdio: "ignore" }).unref()'], ak1),
+  } : {};
+  for (const [name, kib] of Object.entries(resident)) console.error(`${name}: ${(kib / 1024).toFixed(2)} MiB per job`);
 
   // Report: medians, medians net of the common wrapper, ratios of the net medians.
   const net = (t, name, w = W) => t[name].median - t[w].median;
@@ -240,6 +314,7 @@ async function main() {
     const w4 = 'wrapper: env -i true';
     plain(4, t4, w4, w4);
     check(4, t4, 'agentrun true', t4, 'node -e 0', 1.4, w4);
+    check(4, t4, NODE_ONLY_AGENTRUN, t4, 'node -e 0', 1.4, w4);
     plain(4, t4, 'node -e 0', w4);
   } else {
     row(4, 'agentrun true', 'pending', '', 'node -e 0', '', '≤ 1.4×', `pending (agentrun exited ${agentrunPlaceholder.status})`);
@@ -255,12 +330,21 @@ async function main() {
   lines.push('|---|---|---:|');
   for (const [name, kib] of Object.entries(mem)) row(6, name, kib === undefined ? (GNU_TIME ? 'pending' : 'n/a (no /usr/bin/time)') : (kib / 1024).toFixed(1));
 
+  lines.push('');
+  lines.push('| # | beside each of 10 concurrent `sleep` jobs | resident PSS per job (MiB) | target | met |');
+  lines.push('|---|---|---:|---|---|');
+  for (const [name, kib] of Object.entries(resident)) {
+    const plainRow = name.includes('(plain');
+    if (plainRow) targets.push(kib <= 1024);
+    row(7, name, (kib / 1024).toFixed(2), plainRow ? '≤ 1 MiB' : '', plainRow ? (kib <= 1024 ? 'yes' : '**no**') : '');
+  }
+
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   const keychainVersion = /keychain (\S+)/.exec(spawnSync('keychain', ['--version'], { encoding: 'utf8' }).stderr)?.[1] ?? '?';
   const hyperfineVersion = spawnSync('hyperfine', ['--version'], { encoding: 'utf8' }).stdout.trim();
   console.log(`\n### Benchmark (\`npm run bench\`)\n`);
   console.log(`Machine: ${availableParallelism()} CPUs (${cpu}), Node ${process.version}, keychain ${keychainVersion}, ${hyperfineVersion}; ` +
-    `bins as in package.json (agentkeep → ${PKG_BIN.agentkeep}); ${RUNS} runs (${SLOW_RUNS} for 50 keys) after ${WARMUP} warm-up runs; every command under \`env -i HOME PATH USER SHELL=/bin/sh\`. ` +
+    `bins as in package.json (agentkeep → ${PKG_BIN.agentkeep}, agentrun → ${PKG_BIN.agentrun}); ${RUNS} runs (${SLOW_RUNS} for 50 keys) after ${WARMUP} warm-up runs; every command under \`env -i HOME PATH USER SHELL=/bin/sh\`. ` +
     '"net" = median minus the median of the common wrapper in the same table (rows 1–3: `dash -c \'eval "$(true)"\'`; row 4: `env -i … true`); ratios compare net medians.\n');
   console.log(lines.join('\n'));
   console.log(`\nTargets met: ${targets.filter(Boolean).length} of ${targets.length}${t4 ? '' : ' (agentrun row pending)'}.`);

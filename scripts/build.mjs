@@ -9,16 +9,18 @@
 //                          V8's code cache for that file, made here by running the bin once.
 //                          Node rejects it by itself when its V8 version or flags differ, and
 //                          then simply compiles the source.
-//   dist/NAME.cjs          the package.json bin, a CommonJS loader: compiles the bundle with
-//                          that cache and runs it.
+//   dist/NAME.cjs          a CommonJS loader: compiles the bundle with that cache and runs it.
+//                          The package.json bin for agentkeep.
+//   dist/agentrun          agentrun's package.json bin, a POSIX sh launcher (src/cli/agentrun.sh):
+//                          it runs the Node preflight, then exec's a plain job in its own place.
 //
 // The cache is only ever read at run time, from the installed dist/ directory: whoever can
 // write it can already rewrite the JavaScript next to it.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BINS = { agentkeep: 'src/cli/agentkeep.ts', agentrun: 'src/cli/agentrun.ts' };
@@ -71,11 +73,14 @@ for (const name of Object.keys(BINS)) {
   writeFileSync(`${staging}/${name}.cjs`, loader(name), { mode: 0o755 });
   chmodSync(`${staging}/${name}.cjs`, 0o755);
 }
+copyFileSync(fileURLToPath(new URL('../src/cli/agentrun.sh', import.meta.url)), `${staging}/agentrun`);
+chmodSync(`${staging}/agentrun`, 0o755);
 warmCodeCache();
 
 /**
  * Runs each bin once along its common path, so that V8's code cache holds every function that
- * path compiles: a login that finds the agent and its key loaded, and `agentrun true`. It uses a
+ * path compiles: a login that finds the agent and its key loaded, and `agentrun true` through the
+ * launcher (the preflight that plans an exec). It uses a
  * private HOME and agent, stopped by PID at the end; without OpenSSH it falls back to a run that
  * finds no agent and starts nothing.
  */
@@ -95,10 +100,10 @@ function warmCodeCache() {
       && run('ssh-add', ['-q', join(home, 'warm_key')], { SSH_AUTH_SOCK: sock }).status === 0;
     if (keyed) {
       run(process.execPath, [bin('agentkeep'), '--eval', '--quiet', join(home, 'warm_key')], caching('agentkeep'));
-      run(process.execPath, [bin('agentrun'), 'true'], caching('agentrun'));
+      run(`${staging}/agentrun`, ['true'], { PATH: `${dirname(process.execPath)}:${env.PATH}`, ...caching('agentrun') });
     } else {
       run(process.execPath, [bin('agentkeep'), '--query'], { PATH: '/nonexistent', ...caching('agentkeep') });
-      run(process.execPath, [bin('agentrun'), 'true'], { PATH: '/nonexistent', ...caching('agentrun') });
+      run(process.execPath, [bin('agentrun'), 'true'], { PATH: '/nonexistent', AGENTRUN_EXEC_PLAN_FD: '3', ...caching('agentrun') });
     }
   } finally {
     if (agentPid) {

@@ -14,6 +14,7 @@ import { contextFor } from './context.js';
 import { VERSION } from '../version.js';
 import { keyPath } from '../keys/resolve.js';
 import { terminalReporter } from './reporter.js';
+import { commandProblem, execable, needsSupervisor, planDescriptor, planExec, planSupervise } from '../run/exec-plan.js';
 
 function describeEnd(result: JobResult, args: RunArgs): string {
   switch (result.kind) {
@@ -79,8 +80,34 @@ async function runLocked(ctx: Context, args: RunArgs, io: Io, log: RunLog | unde
   }
 }
 
+/**
+ * For the launcher: the same preflight, then a plan instead of a run. A plain job is exec'd by
+ * the launcher in agentrun's place; a job whose options need a supervisor is handed back.
+ */
+async function planForLauncher(args: RunArgs, io: Io, planFd: number): Promise<number> {
+  if (needsSupervisor(args)) {
+    planSupervise(planFd);
+    return EXIT.ok;
+  }
+  const ctx = contextFor(args, io, silentReporter);
+  const agent = await preflight(ctx, args, resolveRequired(args.require, ctx.home));
+  const command = args.command[0]!;
+  if (!execable(command, agent.sock, agent.pid)) {
+    planSupervise(planFd);
+    return EXIT.ok;
+  }
+  const problem = commandProblem(command, io.env);
+  if (problem?.kind === 'not-run') {
+    io.stderr(`agentrun: ${problem.reason}\n`);
+    return problem.status;
+  }
+  planExec(planFd, io.argv.length - args.command.length, agent.sock, agent.pid);
+  return EXIT.ok;
+}
+
 /** Runs `agentrun` with the given Io and returns the exit status. */
 export async function agentrunMain(io: Io): Promise<number> {
+  const planFd = planDescriptor(io.env);
   let args: RunArgs;
   try {
     const parsed = parseRunArgs(io.argv);
@@ -89,6 +116,13 @@ export async function agentrunMain(io: Io): Promise<number> {
     args = parsed.args;
   } catch (error) {
     return reportError('agentrun', error, io);
+  }
+  if (planFd !== undefined) {
+    try {
+      return await planForLauncher(args, io, planFd);
+    } catch (error) {
+      return reportError('agentrun', error, io);
+    }
   }
   let log: RunLog | undefined;
   try {

@@ -1,5 +1,5 @@
 // `agentkeep hook cron`: the PATH= line a crontab needs so that cron finds this install's
-// `agentrun` and the `node` its `#!/usr/bin/env node` line starts. npm puts the bins in its
+// `agentrun` and the `node` that agentrun's launcher runs from PATH. npm puts the bins in its
 // global prefix (/usr with NodeSource's npm, /usr/local with Debian's, ~/.nvm/... with nvm),
 // and cron's own PATH is only /usr/bin:/bin.
 import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';

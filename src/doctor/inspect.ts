@@ -210,7 +210,7 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
     fail({ code: 'AGENTRUN_NOT_ON_CRON_PATH', message: `agentrun is not on cron's PATH (${opts.cronPath}), so "agentrun ..." lines in the crontab fail with "not found"`, fix: crontabPath('agentrun') });
   }
   if (!report.cron.node) {
-    fail({ code: 'NODE_NOT_ON_CRON_PATH', message: `node is not on cron's PATH (${opts.cronPath}); agentrun starts with "#!/usr/bin/env node" and needs it`, fix: crontabPath('node') });
+    fail({ code: 'NODE_NOT_ON_CRON_PATH', message: `node is not on cron's PATH (${opts.cronPath}); agentrun runs node from PATH and needs it`, fix: crontabPath('node') });
   }
   report.healthy = problems.length === 0;
   return report;

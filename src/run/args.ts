@@ -154,9 +154,11 @@ Options:
   -h, --help           show this help
   -V, --version        print the version
 
-Under cron (stdin not a terminal) and with --timeout, the job runs in its own session and
-process group, so signals and --timeout reach all its processes; it then has no controlling
-terminal, so nothing in it can ask at the terminal (ssh cannot confirm a new host key).
+Without --lock, --timeout, --log, --quiet or --ephemeral the job replaces agentrun (same PID,
+signals straight to it, nothing of agentrun left running). With them agentrun supervises it;
+under cron (stdin not a terminal) and with --timeout the job then runs in its own session and
+process group, so signals and --timeout reach all its processes, and nothing in it can ask at
+the terminal (ssh cannot confirm a new host key).
 
 Exit status: the job's own; 128+N if it was killed by signal N; 75 nothing run (no agent,
 key not loaded, lock held); 124 timed out; 126 not executable; 127 not found; 64 usage;

@@ -14,13 +14,13 @@ export function cronEnv(sb: Sandbox, extra: NodeJS.ProcessEnv = {}): NodeJS.Proc
 
 /** Runs agentrun as cron would: only the cron environment, no terminal. */
 export function cronAgentrun(sb: Sandbox, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return run(process.execPath, [AGENTRUN, ...args], { ...opts, env: cronEnv(sb, opts.env) });
+  return run(AGENTRUN, args, { ...opts, env: cronEnv(sb, opts.env) });
 }
 
 /** Starts agentrun in the background in the cron environment, tracked for cleanup. */
 export function spawnAgentrun(sb: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<RunResult> } {
   const started = Date.now();
-  const child = spawn(process.execPath, [AGENTRUN, ...args], { env: cronEnv(sb, env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(AGENTRUN, args, { env: cronEnv(sb, env), stdio: ['ignore', 'pipe', 'pipe'] });
   sb.track(child.pid!);
   let stdout = '';
   let stderr = '';

@@ -2,14 +2,24 @@
 // no SSH_AUTH_SOCK/SSH_AGENT_PID, and cleanup that kills only the agents this sandbox started.
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const AGENTKEEP = join(ROOT, 'dist/agentkeep.cjs');
-export const AGENTRUN = join(ROOT, 'dist/agentrun.cjs');
+/** The installed agentrun bin: the sh launcher, which runs the Node preflight and then exec's the job. */
+export const AGENTRUN = join(ROOT, 'dist/agentrun');
+/** agentrun's Node entry on its own: the supervisor, and the preflight the launcher asks for a plan. */
+export const AGENTRUN_NODE = join(ROOT, 'dist/agentrun.cjs');
 export const SHELL_DIR = join(ROOT, 'shell');
 export const HOST = hostname();
+
+/** `env` with the running node's directory on PATH (appended when missing): the agentrun launcher runs `node` from PATH, as cron's PATH must provide it. */
+export function withNode(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const nodeDir = dirname(process.execPath);
+  const path = env.PATH ?? '';
+  return path.split(delimiter).includes(nodeDir) ? env : { ...env, PATH: path === '' ? nodeDir : `${path}${delimiter}${nodeDir}` };
+}
 
 /** What a finished process did. */
 export interface RunResult {
@@ -84,7 +94,7 @@ export class Sandbox {
 
   /** Runs agentrun in this sandbox. */
   agentrun(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-    return run(process.execPath, [AGENTRUN, ...args], { ...opts, env: { ...this.env, ...opts.env } });
+    return run(AGENTRUN, args, { ...opts, env: withNode({ ...this.env, ...opts.env }) });
   }
 
   /** Records a PID this test started, so cleanup can kill it. */

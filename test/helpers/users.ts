@@ -5,7 +5,7 @@ import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { AGENTKEEP, AGENTRUN, run, type RunOptions, type RunResult, type Sandbox } from './sandbox.js';
+import { AGENTKEEP, AGENTRUN, run, withNode, type RunOptions, type RunResult, type Sandbox } from './sandbox.js';
 
 /** Root may create users; CI must be able to. */
 export const CAN_CREATE_USERS = process.getuid?.() === 0;
@@ -74,7 +74,7 @@ export function agentkeepAs(user: SandboxUser, args: string[], opts: RunOptions 
 
 /** agentrun as the user. */
 export function agentrunAs(user: SandboxUser, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return runAs(user, process.execPath, [AGENTRUN, ...args], opts);
+  return runAs(user, AGENTRUN, args, { ...opts, env: withNode({ ...user.env, ...opts.env }) });
 }
 
 /** Generates an ed25519 key in the user's ~/.ssh, owned by the user. */

@@ -28,8 +28,13 @@ describe('agentrun running the job', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('when the job kills itself with a signal then agentrun exits 128+N', async () => {
+  it('when a plain job kills itself with a signal then agentrun (the job, exec\'d) dies of that signal, as cron sees it', async () => {
     const r = await cronAgentrun(sb, ['sh', '-c', 'kill -KILL $$']);
+    expect(r).toMatchObject({ code: null, signal: 'SIGKILL' });
+  });
+
+  it('when a supervised job kills itself with a signal then agentrun exits 128+N', async () => {
+    const r = await cronAgentrun(sb, ['--timeout', '1h', 'sh', '-c', 'kill -KILL $$']);
     expect(r.code).toBe(137);
   });
 
@@ -68,13 +73,16 @@ describe('agentrun running the job', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('when agentrun gets SIGTERM then the job gets it and agentrun exits 143 with nothing left running', async () => {
+  it.each([
+    [[], { code: null, signal: 'SIGTERM' }],
+    [['--timeout', '1h'], { code: 143, signal: null }],
+  ])('when agentrun %j gets SIGTERM then the job gets it, agentrun ends as %j, and nothing is left running', async (opts, end) => {
     const pidfile = join(sb.dir, 'job.pid');
-    const { child, done } = spawnAgentrun(sb, ['sh', '-c', 'echo $$ > "$1"; exec sleep 100', 'job', pidfile]);
+    const { child, done } = spawnAgentrun(sb, [...opts, 'sh', '-c', 'echo $$ > "$1"; exec sleep 100', 'job', pidfile]);
     const jobPid = await pidFrom(pidfile);
     child.kill('SIGTERM');
     const r = await done;
-    expect(r.code).toBe(143);
+    expect(r).toMatchObject(end);
     expect(await waitFor(() => !alive(jobPid))).toBe(true);
   });
 
@@ -89,11 +97,14 @@ describe('agentrun running the job', () => {
     expect(readFileSync(marker, 'utf8')).toBe('TERM\n');
   });
 
-  it.each(['SIGINT', 'SIGHUP', 'SIGQUIT'] as const)('when agentrun gets %s then the job gets it too', async (signal) => {
+  it.each([
+    ...(['SIGINT', 'SIGHUP', 'SIGQUIT'] as const).map((signal) => [signal, []]),
+    ...(['SIGINT', 'SIGHUP', 'SIGQUIT'] as const).map((signal) => [signal, ['--timeout', '1h']]),
+  ] as [NodeJS.Signals, string[]][])('when agentrun gets %s (options %j) then the job gets it too', async (signal, opts) => {
     const pidfile = join(sb.dir, 'job.pid');
     const marker = join(sb.dir, 'got');
     const name = signal.slice(3);
-    const { child, done } = spawnAgentrun(sb, ['sh', '-c', `trap 'echo ${name} > "$2"; exit 7' ${name}; echo $$ > "$1"; while :; do sleep 0.1; done`, 'job', pidfile, marker]);
+    const { child, done } = spawnAgentrun(sb, [...opts, 'sh', '-c', `trap 'echo ${name} > "$2"; exit 7' ${name}; echo $$ > "$1"; while :; do sleep 0.1; done`, 'job', pidfile, marker]);
     await pidFrom(pidfile);
     child.kill(signal);
     const r = await done;
@@ -134,7 +145,7 @@ describe('agentrun running the job', () => {
     [['--timeout', '30s'], false],
   ])('when stdin is a terminal and the options are %j then the job shares agentrun\'s process group: %s, and can read the terminal', async (opts, same) => {
     const job = `sh -c 'echo "pgids $(ps -o pgid= -p $$) $(ps -o pgid= -p $PPID)"; read x; echo "got:$x"'`;
-    const r = await run('script', ['-qec', `${process.execPath} ${AGENTRUN} ${opts.join(' ')} ${job}`, '/dev/null'], { env: cronEnv(sb), input: 'typed\n' });
+    const r = await run('script', ['-qec', `${AGENTRUN} ${opts.join(' ')} ${job}`, '/dev/null'], { env: cronEnv(sb), input: 'typed\n' });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const [, jobGroup, ourGroup] = /pgids\s+(\d+)\s+(\d+)/.exec(r.stdout)!;
     expect(jobGroup === ourGroup).toBe(same);

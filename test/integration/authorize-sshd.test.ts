@@ -4,7 +4,7 @@
 // Every client command is the one authorize printed, with USER@HOST, DEST and SRC filled in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, symlinkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { join, relative } from 'node:path';
 import { AGENTRUN, Sandbox, run, type RunResult } from '../helpers/sandbox.js';
@@ -113,7 +113,7 @@ describe.skipIf(!CAN_CREATE_USERS)('agentkeep authorize with a real sshd and a s
     writeFileSync(join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F '${sshd.clientConfig}' "$@"\n`, { mode: 0o755 });
     // scp runs /usr/bin/ssh by its own path, not through PATH.
     writeFileSync(join(bin, 'scp'), `#!/bin/sh\nexec /usr/bin/scp -S '${join(bin, 'ssh')}' "$@"\n`, { mode: 0o755 });
-    writeFileSync(join(bin, 'agentrun'), `#!/bin/sh\nexec '${process.execPath}' '${AGENTRUN}' "$@"\n`, { mode: 0o755 });
+    symlinkSync(AGENTRUN, join(bin, 'agentrun'));
 
     // The client's data, its inbox for pushed backups, and its dump script.
     srv = join(client.home, 'srv');

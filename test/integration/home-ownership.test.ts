@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENTKEEP, AGENTRUN, HOST, run, Sandbox, type RunResult } from '../helpers/sandbox.js';
+import { AGENTKEEP, AGENTRUN, HOST, run, Sandbox, withNode, type RunResult } from '../helpers/sandbox.js';
 import { agentkeepAs, CAN_CREATE_USERS, createUser, keygenAs, removeUser, requireUsers, runAs, type SandboxUser } from '../helpers/users.js';
 
 requireUsers('HOME ownership tests');
@@ -25,13 +25,13 @@ afterAll(() => {
 
 /** agentkeep --eval, agentrun and doctor, each as `who` with `env`. */
 function everyCommand(who: SandboxUser | 'root', env: NodeJS.ProcessEnv) {
-  const runIt = (bin: string, args: string[]) => (who === 'root'
-    ? run(process.execPath, [bin, ...args], { env: { ...sb.env, ...env } })
-    : runAs(who, process.execPath, [bin, ...args], { env }));
+  const runIt = ([cmd, ...args]: [string, ...string[]]) => (who === 'root'
+    ? run(cmd, args, { env: withNode({ ...sb.env, ...env }) })
+    : runAs(who, cmd, args, { env: withNode({ ...who.env, ...env }) }));
   return Promise.all([
-    runIt(AGENTKEEP, ['--eval', 'id_ed25519']),
-    runIt(AGENTRUN, ['--require', 'id_ed25519', 'true']),
-    runIt(AGENTKEEP, ['doctor']),
+    runIt([process.execPath, AGENTKEEP, '--eval', 'id_ed25519']),
+    runIt([AGENTRUN, '--require', 'id_ed25519', 'true']),
+    runIt([process.execPath, AGENTKEEP, 'doctor']),
   ]);
 }
 

@@ -258,8 +258,8 @@ describe('agentkeep hook', () => {
 });
 
 describe('the hook files pass their shells\' checks', () => {
-  it('when shellcheck reads agentkeep.sh then it finds nothing', async () => {
-    const r = await run('shellcheck', [join(SHELL_DIR, 'agentkeep.sh')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  it.each([join(SHELL_DIR, 'agentkeep.sh'), join(SHELL_DIR, '../src/cli/agentrun.sh')])('when shellcheck reads %s then it finds nothing', async (file) => {
+    const r = await run('shellcheck', [file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     expect(r.code, r.stdout).toBe(0);
   });
 
