@@ -41,6 +41,9 @@ export function choosePrompt(env: NodeJS.ProcessEnv, nogui: boolean, stdinIsTTY:
   if (requirement === 'force' && runnable && !nogui) return { kind: 'askpass', program };
   if (haveTerminal(stdinIsTTY)) return { kind: 'terminal' };
   if (nogui) return { kind: 'none', why: 'there is no terminal and --nogui forbids SSH_ASKPASS' };
+  if (program === '' && stdinIsTTY) {
+    return { kind: 'none', why: 'stdin is a terminal but this process has none to ask on (su -c and runuser -c start a session without one: use su -P, sudo -iu, or log in) and SSH_ASKPASS is not set' };
+  }
   if (program === '') return { kind: 'none', why: 'there is no terminal (stdin is not one, or no controlling tty) and SSH_ASKPASS is not set' };
   if (requirement === 'never') return { kind: 'none', why: 'there is no terminal and SSH_ASKPASS_REQUIRE=never' };
   if (!runnable) return { kind: 'none', why: `there is no terminal and SSH_ASKPASS (${program}) is not an executable program` };

@@ -13,7 +13,7 @@ requireUsers('install tests');
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** The README's install line for a root install with the first run as the backup user `bk`. */
-const INSTALL_LINE = /^npm ci && npm install -g .* && su - bk -c .*$/m.exec(README)?.[0];
+const INSTALL_LINE = /^npm ci && npm install -g .* && su -P - bk -c .*$/m.exec(README)?.[0];
 
 /** npm's own cache, so that installs in a sandbox HOME do not download everything again. */
 const NPM_CACHE = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
@@ -69,7 +69,7 @@ afterAll(() => {
 
 describe.skipIf(!CAN_CREATE_USERS)('the README install, run as root', () => {
   it('when the README\'s install line runs in a checkout then it installs a copy, starts the backup user\'s agent with the key, none for root, and survives deleting the checkout', async () => {
-    expect(INSTALL_LINE, 'README must show the root install line ending in su - bk -c ...').toBeDefined();
+    expect(INSTALL_LINE, 'README must show the root install line ending in su -P - bk -c ...').toBeDefined();
     const bk = createUser(sb, 'inst', { shell: '/bin/bash' });
     users.push(bk);
     keygenAs(bk, 'id_ed25519');
@@ -81,7 +81,7 @@ describe.skipIf(!CAN_CREATE_USERS)('the README install, run as root', () => {
     writeFileSync(join(bk.home, '.profile'), `PATH="${join(prefix, 'bin')}:$PATH"\n`);
     chownSync(join(bk.home, '.profile'), bk.uid, bk.gid);
 
-    const line = INSTALL_LINE!.replace("su - bk -c", `su - ${bk.name} -c`);
+    const line = INSTALL_LINE!.replace("su -P - bk -c", `su -P - ${bk.name} -c`);
     const r = await run('sh', ['-c', line], { cwd: checkout, env: npmEnv(prefix), timeoutMs: 240_000 });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     openForUsers(join(prefix, 'lib', 'node_modules', 'agentkeep'));

@@ -163,6 +163,36 @@ describe('a login that cannot ask for a passphrase', () => {
   });
 });
 
+describe('the README install line\'s first run, typed by root at a terminal', () => {
+  requireUsers('su -P as root at a terminal');
+  it.skipIf(!CAN_CREATE_USERS)('when root runs su -P - USER -c \'agentkeep KEY\' then the passphrase is asked on a terminal and the key is loaded; a plain su - USER -c says how to get one', async () => {
+    sb = new Sandbox('ak-login-');
+    user = createUser(sb, 'first', { shell: '/bin/bash' });
+    keygenAs(user, 'id_ed25519', PASS);
+    const bin = writeWrapper(user.home);
+    // Stands in for the global install's bin directory being on the user's PATH.
+    writeFileSync(join(user.home, '.profile'), `PATH="${bin}:$PATH"\n`);
+    for (const path of [bin, join(bin, 'agentkeep'), join(user.home, '.profile')]) chownSync(path, user.uid, user.gid);
+    tmux = new Tmux(sb);
+    const root = ['env', '-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm', 'LANG=C', 'sh', '-c'];
+
+    tmux.start('plain', [...root, `su - ${user.name} -c 'agentkeep id_ed25519'; echo "AK_EXIT=$?"; sleep 120`], sb.dir);
+    const refused = await waitScreen('plain', /AK_EXIT=\d+/);
+    expect(refused).toContain('stdin is a terminal but this process has none to ask on (su -c and runuser -c start a session without one: use su -P, sudo -iu, or log in)');
+    expect(refused).toContain('AK_EXIT=1');
+
+    tmux.start('pty', [...root, `su -P - ${user.name} -c 'agentkeep id_ed25519'; echo "AK_EXIT=$?"; sleep 120`], sb.dir);
+    await waitScreen('pty', 'Enter passphrase for');
+    tmux.type('pty', PASS);
+    const text = await waitScreen('pty', /AK_EXIT=\d+/);
+    saveScreen('su -P - USER -c \'agentkeep id_ed25519\' as root', text);
+    expect(text).toContain('AK_EXIT=0');
+    expect(text).not.toContain(PASS);
+    const sock = /SSH_AUTH_SOCK=([^;]+);/.exec(readFileSync(join(user.home, '.keychain', `${HOST}-sh`), 'utf8'))![1]!;
+    expect(loadedFingerprints(sock)).toEqual([keygenFingerprint(join(user.home, '.ssh', 'id_ed25519.pub'))]);
+  });
+});
+
 describe('a login at a terminal with --clear', () => {
   for (const shell of ['bash', 'tcsh', 'fish'] as const) {
     it(`when ${shell} logs in and three wrong passphrases are typed then the prompt stops, the profile goes on with the agent, and the key is gone`, async () => {
