@@ -119,15 +119,26 @@ function retryArgs(opts: AgentkeepOptions): string[] {
   return args;
 }
 
+/** What agentkeep does instead of each retired keychain option. */
+const RETIRED_BECAUSE: Record<string, string> = {
+  '--inherit': 'a validated local agent is always inherited; --noinherit turns that off, --ssh-allow-forwarded admits a forwarded one',
+  '--attempts': 'each key gets 3 passphrase attempts, at a terminal and through SSH_ASKPASS',
+};
+
 async function dispatch(opts: AgentkeepOptions, io: Io): Promise<number> {
   let ctx = makeContext(opts, io);
-  for (const flag of opts.retired) ctx.report.warn(`${flag} is retired and ignored (agentkeep manages ssh-agent only)`);
+  for (const flag of opts.retired) ctx.report.warn(`${flag} is retired and ignored (${RETIRED_BECAUSE[flag] ?? 'agentkeep decides this itself'})`);
   ctx = { ...ctx, env: applyKeychainEnv(ctx.env, ctx.home, ctx.uid, keychainEnvCandidates(ctx.paths.keydir, ctx.paths.host, opts.envFile), ctx.report) };
   if (opts.stopBare && !opts.stop) {
     ctx.report.warn('--stop without an argument is deprecated; stopping all of your ssh-agents (write --stop all)');
     opts = { ...opts, stop: 'all' };
   }
-  if (opts.stop) return runStop(ctx, { ...opts, stop: opts.stop });
+  if (opts.stop) {
+    const stopped = await runStop(ctx, { ...opts, stop: opts.stop });
+    // keychain goes on after --stop others (its old spelling of "one agent per user" on login
+    // lines): a line that asks for the environment or for keys still gets them.
+    if (opts.stop !== 'others' || stopped !== EXIT.ok || !(opts.eval || opts.keys.length > 0)) return stopped;
+  }
   const isFile = (arg: string) => { try { return statSync(keyPath(arg, ctx.home)).isFile(); } catch { return false; } };
   opts = { ...opts, keys: dropGpg(opts.keys, opts, isFile, ctx.report) };
   if (opts.confhost !== undefined) opts = { ...opts, keys: [...opts.keys, ...await confhostKeys(opts.confhost, ctx.home, ctx.env, ctx.report)] };

@@ -71,8 +71,15 @@ export async function confhostKeys(host: string | true, home: string, env: NodeJ
     report.warn(`~/.ssh/config not found; --confhost ${host} ignored`);
     return [];
   }
-  const { identityFilesForHost } = await import('../keys/ssh-config.js');
-  const files = await identityFilesForHost(host, home, env);
+  const { identityFilesForHost, identityFilesInHostBlock } = await import('../keys/ssh-config.js');
+  let files: string[];
+  try {
+    files = await identityFilesForHost(host, home, env);
+  } catch (error) {
+    // keychain reads the Host block itself; a config that ssh rejects must not cost the login its agent.
+    files = identityFilesInHostBlock(host, home, env);
+    report.warn(`--confhost ${host}: ${error instanceof Error ? error.message : String(error)}; using the IdentityFile lines of its Host block in ~/.ssh/config (${files.length} found)`);
+  }
   if (files.length === 0) report.warn(`--confhost ${host}: ssh -G names no identity file that exists; ignored`);
   return files;
 }

@@ -67,6 +67,34 @@ export async function identityFilesForHost(alias: string, home: string, env: Nod
   return expanded.filter((f) => existsSync(f));
 }
 
+/**
+ * The IdentityFile lines of the `Host` blocks in ~/.ssh/config that name `alias` literally, as
+ * keychain's --confhost reads them: the fallback when `ssh -G` cannot read the file. Only those
+ * that exist; host-dependent `%` tokens are skipped.
+ */
+export function identityFilesInHostBlock(alias: string, home: string, env: NodeJS.ProcessEnv): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(home, '.ssh', 'config'), 'utf8');
+  } catch {
+    return [];
+  }
+  const tokens = { ...localTokens(home, env), n: alias, h: alias };
+  const files: string[] = [];
+  let inBlock = false;
+  for (const line of text.split('\n')) {
+    const [, keyword = '', rest = ''] = /^\s*(\w+)(?:\s*=\s*|\s+)(.*?)\s*$/.exec(line) ?? [];
+    const key = keyword.toLowerCase();
+    if (key === 'host') inBlock = rest.split(/\s+/).map(unquote).includes(alias);
+    else if (key === 'match') inBlock = false;
+    else if (inBlock && key === 'identityfile') {
+      const path = expandIdentityFile(unquote(rest), home, tokens);
+      if (path !== undefined && existsSync(path)) files.push(path);
+    }
+  }
+  return files;
+}
+
 /** Every IdentityFile in ~/.ssh/config (no Include; host-dependent `%` tokens are skipped). */
 export function identityFilesInConfig(home: string, env: NodeJS.ProcessEnv, debug?: (message: string) => void): string[] {
   let text: string;

@@ -154,14 +154,17 @@ describe('the sh hook slow path (agentkeep --eval)', () => {
     expect(hook.sock).toBe(agent.sock);
   });
 
-  it('when the agent was killed then the hook takes the slow path and agentkeep starts a new one', async () => {
-    const agent = await withAgent();
-    process.kill(Number(agent.pid), 'SIGKILL');
-    const { hook, calls } = await hookVersusEval('dash', ['-q']);
-    expect(calls).toBe(1);
-    expect(hook.status).toBe('0');
-    expect(hook.pid).not.toBe(agent.pid);
-  });
+  for (const shell of SH_FAMILY) {
+    it(`when the agent was killed then ${shell}'s hook fails a fast-path check half way, quietly takes the slow path, and agentkeep starts a new one`, async () => {
+      const agent = await withAgent();
+      process.kill(Number(agent.pid), 'SIGKILL');
+      const { hook, calls } = await hookVersusEval(shell, ['-q']);
+      expect(calls).toBe(1);
+      expect(hook.status).toBe('0');
+      expect(hook.stderr, shell).toBe('');
+      expect(hook.pid).not.toBe(agent.pid);
+    });
+  }
 
   it('when a requested key is not loaded then the hook calls agentkeep', async () => {
     await withAgent();

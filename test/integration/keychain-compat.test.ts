@@ -138,6 +138,12 @@ describe.runIf(CAN_CREATE_USERS)('keychain 2.8.5 login lines work unchanged with
     { line: 'eval "$(keychain --eval --quiet --confhost myhost)"', shell: 'dash', expected: { ...LOADED, keys: ['hostkey'] } },
     { line: 'eval "$(keychain --eval --quiet -c myhost id_rsa)"', shell: 'dash', expected: { ...LOADED, keys: ['hostkey', 'id_rsa'] } },
     { line: 'eval "$(keychain --eval --quiet --gpg2 id_rsa)"', shell: 'dash', expected: LOADED },
+    // keychain's old "one agent per user" login line: stop the others, then go on as a login.
+    { line: 'eval "$(keychain --eval --quiet --stop others id_rsa)"', shell: 'dash', expected: LOADED },
+    // A config that ssh -G rejects: keychain reads the Host block itself; the login keeps its agent.
+    { line: 'printf "  BogusOption yes\\n" >> ~/.ssh/config; eval "$(keychain --eval --quiet --confhost myhost id_rsa)"', shell: 'dash', expected: { ...LOADED, keys: ['hostkey', 'id_rsa'] } },
+    // A relative --dir, taken from the working directory (HOME here), as keychain does (it creates only the last level).
+    { line: 'mkdir kcrel; eval "$(keychain --eval --quiet --dir kcrel id_rsa)"', shell: 'dash', expected: LOADED, keydir: 'kcrel/.keychain' },
     { line: 'eval "$(keychain --eval --quiet --env ~/.ssh/kenv id_rsa)"', shell: 'dash', expected: LOADED },
     { line: 'eval "$(keychain --eval --quiet --dir ~/.cache id_rsa)"', shell: 'dash', expected: LOADED, keydir: '.cache' },
     { line: 'keychain --eval -Q id_rsa | source', shell: 'fish', expected: LOADED },
