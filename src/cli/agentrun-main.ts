@@ -16,6 +16,15 @@ import { keyPath } from '../keys/resolve.js';
 import { terminalReporter } from './reporter.js';
 import { commandProblem, execable, needsSupervisor, planDescriptor, planExec, planSupervise } from '../run/exec-plan.js';
 
+/** Writes a chunk of the job's output to our own stream; a promise while that stream is full (backpressure). */
+function passThrough(out: NodeJS.WriteStream, chunk: Buffer): Promise<void> | undefined {
+  if (out.write(chunk)) return undefined;
+  return new Promise((resolve) => {
+    const done = (): void => { out.off('drain', done); out.off('close', done); out.off('error', done); resolve(); };
+    out.once('drain', done).once('close', done).once('error', done);
+  });
+}
+
 function describeEnd(result: JobResult, args: RunArgs): string {
   switch (result.kind) {
     case 'exited': return `exit status ${result.code}`;
@@ -46,7 +55,7 @@ async function runWithEphemeralAgent(ctx: Context, args: RunArgs, io: Io, log: R
 
 /** Takes the --lock (if any) and runs the job with the given agent. */
 async function runLocked(ctx: Context, args: RunArgs, io: Io, log: RunLog | undefined, agent: { sock: string; pid: number | undefined }): Promise<number> {
-  const release = args.lock === undefined ? undefined
+  const lock = args.lock === undefined ? undefined
     : await takeRunLock(ctx.paths.keydir, ctx.uid, args.lock === true ? defaultLockName(args.command) : args.lock, args.lockWaitMs);
   try {
     const env: NodeJS.ProcessEnv = { ...io.env, SSH_AUTH_SOCK: agent.sock };
@@ -61,22 +70,23 @@ async function runLocked(ctx: Context, args: RunArgs, io: Io, log: RunLog | unde
       // Own session and process group (setsid) so --timeout reaches grandchildren; but a job at
       // a terminal without --timeout stays in ours, keeping the terminal (ssh can still ask).
       newGroup: args.timeoutMs !== undefined || !isatty(0),
+      onStart: (pid, ownGroup) => lock?.recordJob(ownGroup ? { pgid: pid } : { pid }),
       output: piped ? (stream, chunk) => {
         log?.output(stream, chunk);
-        if (capture) capture.add(stream, chunk);
-        else process[stream].write(chunk);
+        if (capture) return capture.add(stream, chunk);
+        return passThrough(process[stream], chunk);
       } : undefined,
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     log?.line(`end: ${describeEnd(result, args)} after ${seconds} s`);
     const failed = result.status !== 0;
     if (capture && failed) capture.replay((stream, chunk) => process[stream].write(chunk));
+    const logLost = log?.failure() !== undefined ? ` (the log ${log!.path} stopped at ${log!.failure()})` : '';
     if (result.kind === 'not-run') io.stderr(`agentrun: ${result.reason}\n`);
-    else if (result.kind === 'timedout') io.stderr(`agentrun: ${showCommand(args.command)}: ${describeEnd(result, args)}\n`);
-    else if (capture && failed) io.stderr(`agentrun: ${showCommand(args.command)}: ${describeEnd(result, args)}\n`);
+    else if (result.kind === 'timedout' || (capture && failed) || logLost) io.stderr(`agentrun: ${showCommand(args.command)}: ${describeEnd(result, args)}${logLost}\n`);
     return result.status;
   } finally {
-    await release?.();
+    await lock?.release();
   }
 }
 
@@ -126,7 +136,7 @@ export async function agentrunMain(io: Io): Promise<number> {
   }
   let log: RunLog | undefined;
   try {
-    if (args.log !== undefined) log = openRunLog(args.log, process.getuid?.() ?? 0);
+    if (args.log !== undefined) log = openRunLog(args.log, process.getuid?.() ?? 0, process.cwd(), (message) => io.stderr(`agentrun: ${message}\n`));
     return await runWithAgent(args, io, log);
   } catch (error) {
     const status = reportError('agentrun', error, io);

@@ -46,6 +46,8 @@ export function reportError(name: string, error: unknown, io: Io, debug = false)
 export function runAsProcess(main: (io: Io) => Promise<number>): void {
   // A closed stdout (`agentkeep --query | head -0`) must not become a crash.
   process.stdout.on('error', () => {});
+  // Nor a stderr that went away (a closed cron mail pipe): the job and its status come first.
+  process.stderr.on('error', () => {});
   main(processIo()).then((code) => { process.exitCode = code; }, (error: unknown) => {
     process.stderr.write(`internal error: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = EXIT.failure;

@@ -1,17 +1,22 @@
-// A private, short-lived ssh-agent for one job: its socket lives in a fresh 0700 directory,
-// it is our own child (`ssh-agent -D`), and it never touches ~/.keychain or the long-lived agent.
+// A private, short-lived ssh-agent for one job: its socket lives in a fresh 0700 directory made
+// where nobody else can rename entries (private-dir.ts), and it never touches ~/.keychain or the
+// long-lived agent. It runs under a small sh watchdog whose stdin is a pipe from us: however we
+// die (SIGKILL, the OOM killer, SIGABRT), the pipe closes and the watchdog kills the agent, so a
+// loaded key never outlives agentrun.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requestIdentities } from '../agent/protocol.js';
 import { sshAgentSpawnError } from '../agent/spawn.js';
 import { AgentkeepError } from '../errors.js';
+import { assertOwnSocketIn, makePrivateDir, removePrivateDir, unsafeParentReason, type PrivateDir } from '../private-dir.js';
+import { mkdtempSync, lstatSync } from 'node:fs';
 
 /** A running private agent. */
 export interface EphemeralAgent {
   /** The 0700 directory that holds the socket; removed when the agent stops. */
   dir: string;
+  /** That directory's identity, checked before a key goes to the socket and before removal. */
+  privateDir: PrivateDir;
   sock: string;
   pid: number;
   /** The variables a job needs to use this agent. */
@@ -21,8 +26,37 @@ export interface EphemeralAgent {
 const START_WAIT_MS = 5000;
 const STOP_WAIT_MS = 2000;
 // Agents started and not yet stopped, by PID: what the signal and exit hooks must clean up.
-const live = new Map<number, { child: ChildProcess; dir: string }>();
+const live = new Map<number, { child: ChildProcess; dir: PrivateDir }>();
+const uid = (): number => process.getuid?.() ?? 0;
+
+/**
+ * The watchdog: starts ssh-agent in the background, prints its PID, and kills it when its stdin
+ * (our pipe) reaches end of file — when we close it, or when we die. SIGTERM to the watchdog
+ * does the same.
+ */
+const WATCHDOG = [
+  'command -v ssh-agent >/dev/null 2>&1 || exit 127',
+  'ssh-agent -D -a "$1" </dev/null & agent=$!',
+  'echo "$agent"',
+  'trap \'kill "$agent" 2>/dev/null; exit 0\' TERM HUP',
+  'while read -r _; do :; done',
+  'kill "$agent" 2>/dev/null; wait "$agent"',
+  // Left alone (we died), the emptied directory goes too; rmdir never removes anything else.
+  'rmdir "${1%/*}" 2>/dev/null; exit 0',
+].join('\n');
+
+/** Makes the private directory: under `baseDir` when given (it must be safe), else where privateParent says. */
+function privateDirFor(env: NodeJS.ProcessEnv, baseDir: string | undefined): PrivateDir {
+  if (baseDir === undefined) return makePrivateDir(env, uid(), 'agentkeep-ephemeral-');
+  const why = unsafeParentReason(baseDir, uid());
+  if (why !== undefined) throw new AgentkeepError('UNSAFE_PATH', `refusing to make the private agent's directory in ${baseDir}: ${why}`, 'use a directory of your own');
+  const path = mkdtempSync(join(baseDir, 'agentkeep-ephemeral-'));
+  const st = lstatSync(path);
+  return { path, dev: st.dev, ino: st.ino };
+}
 const stopping = new Map<number, Promise<void>>();
+// The watchdog's PID for each agent's PID.
+const watchdogs = new Map<number, number>();
 
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
@@ -37,54 +71,81 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-/** Starts `ssh-agent -D -a DIR/agent.sock` in a new 0700 directory and waits until it answers. */
-export async function startEphemeralAgent(env: NodeJS.ProcessEnv, baseDir = env.TMPDIR || tmpdir()): Promise<EphemeralAgent> {
-  // mkdtemp creates the directory with mode 0700 whatever the umask.
-  const dir = mkdtempSync(join(baseDir, 'agentkeep-ephemeral-'));
+/** The agent's PID, as the watchdog prints it first thing; undefined if it ends before. */
+function agentPidFrom(child: ChildProcess): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (d: string): void => {
+      text += d;
+      const line = /^(\d+)\n/.exec(text);
+      if (line) { child.stdout!.off('data', onData); resolve(Number(line[1])); }
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.once('exit', () => resolve(undefined));
+    child.once('error', () => resolve(undefined));
+  });
+}
+
+/** Starts `ssh-agent -D -a DIR/agent.sock` in a new private directory and waits until it answers. */
+export async function startEphemeralAgent(env: NodeJS.ProcessEnv, baseDir?: string): Promise<EphemeralAgent> {
+  const privateDir = privateDirFor(env, baseDir);
+  const dir = privateDir.path;
   const sock = join(dir, 'agent.sock');
   const childEnv = { ...env };
   delete childEnv.SSH_AUTH_SOCK;
   delete childEnv.SSH_AGENT_PID;
-  const child = spawn('ssh-agent', ['-D', '-a', sock], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'agentkeep-watchdog', sock], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   const spawnError = new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
-  const pid = child.pid;
-  if (pid === undefined) {
-    rmSync(dir, { recursive: true, force: true });
+  if (child.pid === undefined) {
+    removePrivateDir(privateDir, uid());
     throw sshAgentSpawnError(await spawnError);
   }
-  live.set(pid, { child, dir });
-  const agent: EphemeralAgent = { dir, sock, pid, env: { SSH_AUTH_SOCK: sock, SSH_AGENT_PID: String(pid) } };
+  const pid = await agentPidFrom(child);
+  live.set(child.pid, { child, dir: privateDir });
+  const agent: EphemeralAgent = { dir, privateDir, sock, pid: pid ?? child.pid, env: { SSH_AUTH_SOCK: sock, SSH_AGENT_PID: String(pid ?? child.pid) } };
+  watchdogs.set(agent.pid, child.pid);
   const deadline = Date.now() + START_WAIT_MS;
   for (;;) {
-    if (exited(child)) break;
+    if (exited(child) || pid === undefined) break;
     try {
       await requestIdentities(sock, 500);
+      assertOwnSocketIn(privateDir, sock, uid());
       return agent;
-    } catch { /* not listening yet */ }
+    } catch (error) {
+      if (error instanceof AgentkeepError) { await stopEphemeralAgent(agent); throw error; }
+      /* not listening yet */
+    }
     if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   await stopEphemeralAgent(agent);
+  if (pid === undefined && child.exitCode === 127) {
+    throw sshAgentSpawnError(Object.assign(new Error('spawn ssh-agent ENOENT'), { code: 'ENOENT' }));
+  }
   throw new AgentkeepError('AGENT_START', `the private ssh-agent did not start at ${sock}${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
     'check that TMPDIR is a writable local directory with a short path');
 }
 
 async function stop(agent: EphemeralAgent): Promise<void> {
-  const child = live.get(agent.pid)?.child;
+  const watchdog = watchdogs.get(agent.pid);
+  const child = watchdog === undefined ? undefined : live.get(watchdog)?.child;
   try {
     if (child && !exited(child)) {
-      // By PID of our own child only: SIGTERM lets ssh-agent remove its socket, SIGKILL if it hangs.
-      child.kill('SIGTERM');
+      // Closing the watchdog's stdin makes it SIGTERM the agent (which removes its socket) and
+      // wait for it; SIGKILL to both, by PID, if that hangs.
+      child.stdin!.end();
       if (!await waitExit(child, STOP_WAIT_MS)) {
+        try { process.kill(agent.pid, 'SIGKILL'); } catch { /* gone */ }
         child.kill('SIGKILL');
         await waitExit(child, STOP_WAIT_MS);
       }
     }
   } finally {
-    live.delete(agent.pid);
-    rmSync(agent.dir, { recursive: true, force: true });
+    if (watchdog !== undefined) live.delete(watchdog);
+    watchdogs.delete(agent.pid);
+    removePrivateDir(agent.privateDir, uid());
   }
 }
 
@@ -101,8 +162,9 @@ export function stopEphemeralAgent(agent: EphemeralAgent): Promise<void> {
 /** Last resort for a process that is about to die: SIGKILL every agent still running, remove their directories. */
 export function killEphemeralAgentsSync(): void {
   for (const [pid, { child, dir }] of live) {
-    try { if (!exited(child)) child.kill('SIGKILL'); } catch { /* already gone */ }
-    rmSync(dir, { recursive: true, force: true });
+    // Closing its stdin is enough for the watchdog; killing it would leave the agent behind.
+    try { child.stdin?.destroy(); } catch { /* already gone */ }
+    removePrivateDir(dir, uid());
     live.delete(pid);
   }
 }

@@ -4,6 +4,7 @@
 // blocked worker thread keeps the process from exiting. Only a separate process can be bounded.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { setLongTimeout } from '../long-timeout.js';
 
 /** One operation on the entry (SERVICE, account). */
 export type KeyringOp =
@@ -80,13 +81,13 @@ export function runKeyringChild(service: string, ops: KeyringOp[], env: NodeJS.P
     child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.stdin.on('error', () => { /* the child died early; its exit says why */ });
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    const timer = setLongTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
     child.on('error', (error) => {
-      clearTimeout(timer);
+      timer.clear();
       resolve({ kind: 'failed', message: `cannot run ${process.execPath}: ${error.message}` });
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      timer.clear();
       if (timedOut) return resolve({ kind: 'timeout' });
       try {
         const results = JSON.parse(stdout) as KeyringResult[];

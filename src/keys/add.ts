@@ -1,9 +1,9 @@
 // Running ssh-add: once for all missing keys, prompting on the terminal or through the user's
 // askpass (both behind a shim that bounds retries), or fed a passphrase we hold through fd 3.
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { makePrivateDir, removePrivateDir, type PrivateDir } from '../private-dir.js';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { ASKPASS_TRIES } from './prompt.js';
 import { shellFile } from './shell-dir.js';
@@ -113,6 +113,7 @@ function killTree(root: number): void {
 export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
   if (o.paths.length === 0) throw new AgentkeepError('KEY_ADD', 'internal: ssh-add called without key files');
   const env = baseEnv(o.env, o.sock);
+  let stateDir: PrivateDir | undefined;
   let state: string | undefined;
   let stdio: StdioOptions;
   if (o.prompt.kind === 'none') {
@@ -122,7 +123,8 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
     // ssh-add's own terminal prompt retries a wrong passphrase forever; our terminal reader
     // behind the same shim as the user's askpass gets ASKPASS_TRIES per key, like askpass does.
     // The state directory only counts wrong answers; it never holds a passphrase.
-    state = mkdtempSync(join(tmpdir(), 'agentkeep-askpass-'));
+    stateDir = makePrivateDir(o.env, process.getuid?.() ?? 0, 'agentkeep-askpass-');
+    state = stateDir.path;
     Object.assign(env, {
       SSH_ASKPASS: shellFile('agentkeep-askpass'), SSH_ASKPASS_REQUIRE: 'force',
       AGENTKEEP_ASKPASS_PROGRAM: o.prompt.kind === 'terminal' ? shellFile('agentkeep-askpass-tty') : o.prompt.program,
@@ -172,7 +174,7 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
     if (onInterrupt) process.off('SIGINT', onInterrupt);
     if (state) {
       await restoreTerminal(state);
-      rmSync(state, { recursive: true, force: true });
+      removePrivateDir(stateDir!, process.getuid?.() ?? 0);
     }
   }
 }

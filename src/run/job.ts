@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { EXIT } from '../errors.js';
+import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 
 /** Signals agentrun passes on to the job. */
 export const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
@@ -19,8 +20,14 @@ export interface JobSpec {
   newGroup: boolean;
   timeoutMs?: number | undefined;
   killAfterMs: number;
-  /** Receives the job's stdout/stderr; undefined passes the streams straight through. */
-  output?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void) | undefined;
+  /**
+   * Receives the job's stdout/stderr; undefined passes the streams straight through. Returning
+   * a promise pauses that stream until it settles, so a slow reader slows the job instead of
+   * filling our memory.
+   */
+  output?: ((stream: 'stdout' | 'stderr', chunk: Buffer) => void | Promise<void>) | undefined;
+  /** Told the job's PID once it runs, and whether it leads its own process group. */
+  onStart?: ((pid: number, ownGroup: boolean) => void) | undefined;
 }
 
 /** How the job ended and the exit status agentrun reports for it. */
@@ -77,8 +84,8 @@ export function runJob(spec: JobSpec): Promise<JobResult> {
   return new Promise((resolve) => {
     let timedOut = false;
     let killAt = Infinity;
-    let timer: NodeJS.Timeout | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
+    let killTimer: LongTimeout | undefined;
     // Handlers go in before the spawn: the job may be running (and someone may signal us)
     // before spawn() returns, and a signal without a handler would kill us and orphan the job.
     // JavaScript handlers run only after this synchronous block, when child.pid is known.
@@ -96,18 +103,19 @@ export function runJob(spec: JobSpec): Promise<JobResult> {
       resolve(notRun(error as NodeJS.ErrnoException, command, spec.env));
       return;
     }
+    if (child.pid !== undefined) spec.onStart?.(child.pid, spec.newGroup);
     const cleanup = () => {
       for (const signal of FORWARDED) process.off(signal, forward);
-      clearTimeout(timer);
-      clearTimeout(killTimer);
+      timer?.clear();
+      killTimer?.clear();
     };
     if (spec.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(() => {
         if (child.pid === undefined) return;
         timedOut = true;
         killAt = Date.now() + spec.killAfterMs;
         sendTo(child.pid, spec.newGroup, 'SIGTERM');
-        killTimer = setTimeout(() => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, 'SIGKILL'); }, spec.killAfterMs);
+        killTimer = setLongTimeout(() => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, 'SIGKILL'); }, spec.killAfterMs);
       }, spec.timeoutMs);
     }
     let streamsOpen = spec.output ? 2 : 0;
@@ -123,7 +131,13 @@ export function runJob(spec: JobSpec): Promise<JobResult> {
     if (spec.output) {
       for (const name of ['stdout', 'stderr'] as const) {
         const stream = child[name]!;
-        stream.on('data', (chunk: Buffer) => spec.output!(name, chunk));
+        stream.on('data', (chunk: Buffer) => {
+          const busy = spec.output!(name, chunk);
+          if (busy) {
+            stream.pause();
+            void busy.finally(() => stream.resume());
+          }
+        });
         stream.on('close', () => { streamsOpen--; settle(); });
       }
     }

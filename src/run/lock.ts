@@ -1,7 +1,10 @@
 // `--lock [NAME]`: one run at a time per name, via a lock under `<keydir>/run-locks/`. A held
-// lock fails at once (exit 75) unless --lock-wait allows waiting; a killed holder's lock is
-// taken over after a few seconds (the holder refreshes it while the job runs).
+// lock fails at once (exit 75) unless --lock-wait allows waiting. The holder refreshes the lock
+// while the job runs and records the job's process group beside it (`NAME.job`): a lock whose
+// holder was killed is taken over only once no process of that job is left, so a job orphaned
+// by a SIGKILLed agentrun never gets a second copy running beside it.
 import { nodeCrypto } from '../lazy-crypto.js';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { AgentkeepError } from '../errors.js';
 import { ensureKeydir } from '../envfile/store.js';
@@ -14,21 +17,87 @@ export function defaultLockName(command: string[]): string {
   return `${base}-${digest}`;
 }
 
-/** Takes the run lock NAME, waiting up to `waitMs`; returns its release function. */
-export async function takeRunLock(keydir: string, uid: number, name: string, waitMs: number): Promise<() => Promise<void>> {
+/** A held run lock: record the job once it runs, release at the end. */
+export interface RunLock {
+  /** Records the job's process group (or its PID when it shares ours), so the lock outlives a killed agentrun. */
+  recordJob(target: { pgid: number } | { pid: number }): void;
+  release(): Promise<void>;
+}
+
+/** True while a process of group `pgid` is alive and not a zombie (a zombie runs nothing). */
+export function groupRunning(pgid: number): boolean {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return signalReaches(-pgid);
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(group) === pgid && state !== 'Z') return true;
+    } catch { /* exited meanwhile */ }
+  }
+  return false;
+}
+
+function signalReaches(target: number): boolean {
+  try {
+    process.kill(target, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** What `NAME.job` says is still running, if anything: the recorded job outlives its agentrun. */
+function recordedJobRunning(jobFile: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(jobFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pgid = /^pgid (\d+)$/m.exec(text)?.[1];
+  const pid = /^pid (\d+)$/m.exec(text)?.[1];
+  if (pgid !== undefined && groupRunning(Number(pgid))) return `process group ${pgid}`;
+  if (pid !== undefined && signalReaches(Number(pid))) return `process ${pid}`;
+  return undefined;
+}
+
+/** Takes the run lock NAME, waiting up to `waitMs`. */
+export async function takeRunLock(keydir: string, uid: number, name: string, waitMs: number): Promise<RunLock> {
   // The key directory itself first: ensureKeydir(run-locks) alone would create or accept a parent
   // that is group-writable or someone else's, and put our lock files inside it.
   ensureKeydir(keydir, uid);
   const dir = join(keydir, 'run-locks');
   ensureKeydir(dir, uid);
   const path = join(dir, name);
+  const jobFile = `${path}.job`;
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const held = await tryLock(path);
-    if (held) return held.release;
+    let held = await tryLock(path);
+    // A lock taken over from a killed agentrun is not ours while its job still runs.
+    const orphan = held ? recordedJobRunning(jobFile) : undefined;
+    if (held && orphan !== undefined) {
+      await held.release();
+      held = undefined;
+    }
+    if (held) {
+      return {
+        recordJob: (target) => writeFileSync(jobFile, 'pgid' in target ? `pgid ${target.pgid}\n` : `pid ${target.pid}\n`, { mode: 0o600 }),
+        release: async () => {
+          rmSync(jobFile, { force: true });
+          await held.release();
+        },
+      };
+    }
     if (Date.now() >= deadline) {
       const waited = waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1000)} s` : '';
-      throw new AgentkeepError('LOCK_HELD', `not started: the lock "${name}" is held by an earlier run that is still running (${path}.lock)${waited}`,
+      const who = orphan !== undefined ? `is held: an earlier run's job (${orphan}) is still running, although its agentrun is gone` : 'is held by an earlier run that is still running';
+      throw new AgentkeepError('LOCK_HELD', `not started: the lock "${name}" ${who} (${path}.lock)${waited}`,
         waitMs > 0 ? 'the earlier run is taking longer than usual; raise --lock-wait or check it with: ps -ef | grep agentrun'
           : 'nothing to do if the earlier run is just long; to wait for it instead, add --lock-wait DURATION (e.g. --lock-wait 10m)');
     }

@@ -1,0 +1,200 @@
+// Hostile inputs and faults, each bounded and refused clearly with nothing lost: a swapped
+// private directory (a second, attacking user), a full disk under --log (a small tmpfs),
+// a killed supervisor (the lock and the private agent), timers past Node's 32-bit limit, a slow
+// reader of the job's output, and log files that are hard links or group-writable.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENTRUN, alive, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { cronAgentrun, cronEnv, setupAgent, spawnAgentrun, sshAdd } from '../helpers/agentrun.js';
+import { agentrunAs, asUser, CAN_CREATE_USERS, createUser, keygenAs, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
+import { loadedFingerprints } from '../helpers/askpass.js';
+
+const PASS = 'victim passphrase 7';
+
+async function pidFrom(path: string): Promise<number> {
+  expect(await waitFor(() => existsSync(path) && /^\d+\n/.test(readFileSync(path, 'utf8')), 10_000)).toBe(true);
+  return Number(readFileSync(path, 'utf8').trim());
+}
+
+describe('a private agent directory in a TMPDIR others may write (a victim and an attacker)', () => {
+  requireUsers('the socket-swap race');
+  let sb: Sandbox;
+  let victim: SandboxUser;
+  let attacker: SandboxUser;
+  let attackerAgent: { sock: string; pid: number } | undefined;
+  beforeAll(() => {
+    sb = new Sandbox('ak-hostile-');
+    if (!CAN_CREATE_USERS) return;
+    victim = createUser(sb, 'victim');
+    attacker = createUser(sb, 'attacker');
+  });
+  afterAll(() => {
+    if (attackerAgent) sb.track(attackerAgent.pid);
+    sb.cleanup();
+    removeUser(victim);
+    removeUser(attacker);
+  });
+
+  it.skipIf(!CAN_CREATE_USERS)('when an attacker keeps swapping fresh directories in a world-writable TMPDIR for one holding their socket then the key never reaches them and the job runs from a safe place', async () => {
+    // The shared TMPDIR: anyone may write, no sticky bit.
+    const shared = join(sb.dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    keygenAs(victim, 'backup_ed25519', PASS);
+    const askpass = join(victim.home, 'askpass');
+    writeFileSync(askpass, `#!/bin/sh\necho '${PASS}'\n`, { mode: 0o700 });
+    chownSync(askpass, victim.uid, victim.gid);
+
+    // The attacker's own agent, its socket hard-linked into every directory they swap in.
+    const bait = join(shared, 'bait');
+    const started = spawnSync('setpriv', asUser(attacker, 'sh', ['-c', `mkdir -m 700 '${bait}' && ssh-agent -s -a '${bait}/agent.sock'`]), { env: attacker.env, encoding: 'utf8' });
+    expect(started.status, started.stderr).toBe(0);
+    attackerAgent = { sock: join(bait, 'agent.sock'), pid: Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)![1]) };
+    const race = spawn('setpriv', asUser(attacker, 'sh', ['-c', `
+      end=$(( $(date +%s) + 20 ))
+      while [ "$(date +%s)" -lt "$end" ]; do
+        for d in '${shared}'/agentkeep-*; do
+          [ -d "$d" ] || continue
+          case $d in *.stolen) continue ;; esac
+          mv "$d" "$d.stolen" 2>/dev/null && mkdir "$d" && ln '${attackerAgent.sock}' "$d/agent.sock" 2>/dev/null
+        done
+      done`]), { env: attacker.env, stdio: 'ignore' });
+    sb.track(race.pid!);
+
+    for (let i = 0; i < 5; i++) {
+      const r = await agentrunAs(victim, ['--ephemeral', 'backup_ed25519', '--askpass', askpass, 'sh', '-c', 'echo "$SSH_AUTH_SOCK"; ssh-add -l'], { env: { TMPDIR: shared, LOGNAME: victim.name } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.startsWith(shared), r.stdout).toBe(false);
+      expect(r.stdout).toContain('backup_ed25519');
+    }
+    race.kill('SIGKILL');
+    expect(loadedFingerprints(attackerAgent.sock)).toEqual([]);
+  });
+});
+
+describe('supervised jobs under faults', () => {
+  let sb: Sandbox;
+  let mounted: string | undefined;
+  afterEach(() => {
+    if (mounted) spawnSync('umount', ['-l', mounted]);
+    mounted = undefined;
+    sb.cleanup();
+  });
+
+  function withKey(): { sock: string; pid: number } {
+    sb = new Sandbox('ak-faults-');
+    const agent = setupAgent(sb);
+    sshAdd(sb, agent.sock, sb.keygen('backup_ed25519'));
+    return agent;
+  }
+
+  it.skipIf(!CAN_CREATE_USERS)('when --log fills its disk then the job goes on with its lock and status, and agentrun says so without a stack trace', async () => {
+    withKey();
+    const disk = join(sb.dir, 'small');
+    mkdirSync(disk);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk], { encoding: 'utf8' });
+    expect(m.status, m.stderr).toBe(0);
+    mounted = disk;
+    const log = join(disk, 'job.log');
+    const pidfile = join(sb.dir, 'job.pid');
+    const first = spawnAgentrun(sb, ['--lock', 'nightly', '--timeout', '1m', '--log', log, 'sh', '-c',
+      'head -c 300000 /dev/zero | tr "\\0" "x" | fold -w 100; echo $$ > "$1"; sleep 1; exit 3', 'job', pidfile]);
+    await pidFrom(pidfile);
+    const second = await cronAgentrun(sb, ['--lock', 'nightly', 'true']);
+    expect(second.code, second.stderr).toBe(75);
+    const r = await first.done;
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(`agentrun: cannot write the log ${log}: ENOSPC; the job goes on without it\n`);
+    expect(r.stderr).toMatch(/: exit status 3 \(the log .* stopped at ENOSPC\)\n$/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout.length).toBeGreaterThan(300_000);
+  });
+
+  it('when the supervisor is killed with SIGKILL then its --lock stays held while the orphaned job runs, and is free once it ends', async () => {
+    withKey();
+    const pidfile = join(sb.dir, 'job.pid');
+    const first = spawnAgentrun(sb, ['--lock', 'nightly', 'sh', '-c', 'echo $$ > "$1"; sleep 30', 'job', pidfile]);
+    const jobPid = await pidFrom(pidfile);
+    sb.track(jobPid);
+    const killed = new Promise((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGKILL');
+    await killed; // not first.done: the orphaned job still holds the output pipes
+    // Past the lock's 4 s staleness: the lock directory is stale, but the job still runs.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const marker = join(sb.dir, 'second-ran');
+    const second = await cronAgentrun(sb, ['--lock', 'nightly', 'touch', marker]);
+    expect(second.code, second.stderr).toBe(75);
+    expect(second.stderr).toContain('is still running, although its agentrun is gone');
+    expect(existsSync(marker)).toBe(false);
+    process.kill(-jobPid, 'SIGKILL');
+    expect(await waitFor(() => !alive(jobPid))).toBe(true);
+    const third = await cronAgentrun(sb, ['--lock', 'nightly', 'touch', marker]);
+    expect(third.code, third.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  it('when agentrun --ephemeral is killed with SIGKILL during the job then its private agent, key loaded, dies with it', async () => {
+    sb = new Sandbox('ak-faults-');
+    sb.keygen('eph_ed25519');
+    const pidfile = join(sb.dir, 'agent.pid');
+    const run = spawnAgentrun(sb, ['--ephemeral', 'eph_ed25519', 'sh', '-c', 'echo "$SSH_AGENT_PID" > "$1"; sleep 30', 'job', pidfile]);
+    const agentPid = await pidFrom(pidfile);
+    sb.track(agentPid);
+    expect(alive(agentPid)).toBe(true);
+    const killed = new Promise((resolve) => run.child.once('exit', resolve));
+    run.child.kill('SIGKILL');
+    await killed;
+    expect(await waitFor(() => !alive(agentPid), 5000)).toBe(true);
+  });
+
+  it('when --timeout is longer than Node\'s 32-bit timer limit (700h) then the job is not stopped at once', async () => {
+    withKey();
+    const r = await cronAgentrun(sb, ['--timeout', '700h', '--kill-after', '700h', 'sh', '-c', 'sleep 1; exit 3']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.ms).toBeGreaterThanOrEqual(900);
+  });
+
+  it('when the job prints 200 MB through --log and its reader is slow then agentrun\'s memory stays bounded', async () => {
+    withKey();
+    const log = join(sb.dir, 'big.log');
+    const child = spawn(AGENTRUN, ['--log', log, 'head', '-c', '200000000', '/dev/zero'], { env: cronEnv(sb), stdio: ['ignore', 'pipe', 'pipe'] });
+    sb.track(child.pid!);
+    const stdout = child.stdout!;
+    stdout.pause();
+    let peakKiB = 0;
+    const sample = setInterval(() => {
+      for (const pid of [child.pid!]) {
+        try {
+          const rss = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+          peakKiB = Math.max(peakKiB, rss);
+        } catch { /* gone */ }
+      }
+    }, 20);
+    // Nobody reads for 2 s, then slowly.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    let got = 0;
+    stdout.on('data', (d: Buffer) => { got += d.length; });
+    stdout.resume();
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    clearInterval(sample);
+    expect(code).toBe(0);
+    expect(got).toBe(200_000_000);
+    expect(peakKiB / 1024, 'peak RSS in MiB').toBeLessThan(120);
+  });
+
+  it.each([
+    ['a second hard link', (log: string) => { writeFileSync(log, '', { mode: 0o600 }); linkSync(log, `${log}.other`); }, /it has 2 hard links/],
+    ['group write permission', (log: string) => { writeFileSync(log, ''); chmodSync(log, 0o620); }, /lets the group write to it/],
+  ] as const)('when the --log file has %s then agentrun refuses with 78 and runs nothing', async (_what, make, why) => {
+    withKey();
+    const log = join(sb.dir, 'job.log');
+    make(log);
+    const marker = join(sb.dir, 'ran');
+    const r = await cronAgentrun(sb, ['--log', log, 'touch', marker]);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(why);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
