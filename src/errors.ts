@@ -52,7 +52,7 @@ export class AgentkeepError extends Error {
 
 /** True for Node system errors such as ENOENT, narrowing the unknown caught value. */
 export function isErrno(error: unknown, code?: string): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string'
+  return error instanceof Error && !(error instanceof AgentkeepError) && typeof (error as NodeJS.ErrnoException).code === 'string'
     && (code === undefined || (error as NodeJS.ErrnoException).code === code);
 }
 

@@ -1,4 +1,5 @@
 // Where agentkeep keeps its files: the key directory, the env files, the lock and the socket.
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AgentkeepError } from './errors.js';
@@ -19,6 +20,8 @@ export interface Paths {
   /** The stable agent socket; `socketNote` says why it is not inside the key directory. */
   socket: string;
   socketNote: string | undefined;
+  /** For a short socket: the key-directory file that names its directory, to write when `fresh`. */
+  shortSocketRecord?: { file: string; dir: string; fresh: boolean } | undefined;
 }
 
 /** The inputs to every path: HOME, uid, and the --dir/--absolute/--host/--ssh-agent-socket options. */
@@ -38,9 +41,9 @@ export interface PathOptions {
  */
 export function resolveHost(explicit?: string): string {
   const host = explicit ?? hostname();
-  if (host === '' || host === '.' || host === '..' || /[/\0\n]/.test(host)) {
+  if (host === '' || host === '.' || host === '..' || /[/\x00-\x1f\x7f]/.test(host)) {
     throw new AgentkeepError('USAGE', `invalid host name ${JSON.stringify(host)}`,
-      'pass a plain name with --host, without "/" or newlines');
+      'pass a plain name with --host, without "/" or control characters (newline, carriage return, tab)');
   }
   return host;
 }
@@ -75,21 +78,58 @@ export function resolvePaths(opts: PathOptions): Paths {
   const file = (suffix: string) => join(keydir, `${host}-${suffix}`);
   let socket = opts.socket ?? file('agent.sock');
   let socketNote: string | undefined;
+  let shortSocketRecord: Paths['shortSocketRecord'];
   if (opts.socket === undefined && Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
-    // Deterministic, so that every later call (login or cron) computes the same fallback.
     const digest = nodeCrypto().createHash('sha256').update(`${keydir}\0${host}`).digest('hex').slice(0, 16);
     socketNote = `${socket} is longer than ${MAX_SOCKET_PATH} bytes; using a short socket path instead`;
-    socket = join(shortSocketDir(opts.uid), `${digest}.sock`);
+    shortSocketRecord = shortSocketDir(keydir, opts.uid);
+    socket = join(shortSocketRecord.dir, `${digest}.sock`);
   }
   return {
     keydir, host,
     sh: file('sh'), csh: file('csh'), fish: file('fish'), envfile: file('envfile'),
     lock: file('lock'),
-    socket, socketNote,
+    socket, socketNote, shortSocketRecord,
   };
 }
 
-/** The private directory for sockets whose stable path would be too long. */
-export function shortSocketDir(uid: number): string {
-  return `/tmp/agentkeep-${uid}`;
+/** The file in the key directory that names the short socket directory. */
+export const SHORT_SOCKET_RECORD = 'short-socket-dir';
+
+/** The recorded name, if the record is ours, a small regular file, and names a directory of the expected shape. */
+function recordedShortDir(file: string, uid: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
+    const buf = Buffer.alloc(128);
+    const text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8').trim();
+    return new RegExp(`^/tmp/agentkeep-${uid}-[0-9a-f]{16}$`).test(text) ? text : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True unless `dir` exists as something other than our own 0700 directory. */
+function usableShortDir(dir: string, uid: number): boolean {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  return st === undefined || (st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0);
+}
+
+/**
+ * The private directory for sockets whose stable path would be too long:
+ * `/tmp/agentkeep-UID-RANDOM`. The random part is recorded in the key directory (only we can
+ * read it), so every later call finds the same directory while nobody else can predict its
+ * name and take it first. A recorded directory that someone else has taken gets a new name.
+ */
+export function shortSocketDir(keydir: string, uid: number): { file: string; dir: string; fresh: boolean } {
+  const file = join(keydir, SHORT_SOCKET_RECORD);
+  const recorded = recordedShortDir(file, uid);
+  if (recorded !== undefined && usableShortDir(recorded, uid)) return { file, dir: recorded, fresh: false };
+  return { file, dir: `/tmp/agentkeep-${uid}-${nodeCrypto().randomBytes(8).toString('hex')}`, fresh: true };
 }

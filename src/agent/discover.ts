@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { AgentkeepError } from '../errors.js';
 import type { Context } from '../context.js';
 import { parseShEnv } from '../envfile/parse.js';
-import { checkKeydir, ensureKeydir, readEnvFileText, writeEnvFiles } from '../envfile/store.js';
+import { checkKeydir, ensureKeydir, readEnvFileText, writeEnvFiles, writeFileAtomic } from '../envfile/store.js';
 import { acquireLock } from '../lock/lock.js';
 import { probeSocket } from './probe.js';
 import { findAgentBoundTo, findSocketListener, isLiveSshAgent, pidServesSocket } from './proc.js';
@@ -190,6 +190,8 @@ async function startUnderLock(ctx: Context, opts: EnsureOptions, assertHeld: () 
   if (again.agent) return again.agent;
   if (ctx.paths.socketNote) ctx.report.debug(ctx.paths.socketNote);
   const socketDir = dirname(ctx.paths.socket);
+  const record = ctx.paths.shortSocketRecord;
+  if (record?.fresh) writeFileAtomic(record.file, `${record.dir}\n`, ctx.uid);
   if (socketDir !== ctx.paths.keydir) ensureKeydir(socketDir, ctx.uid);
   let agent = await adoptOrClearStableSocket(ctx);
   if (agent) {
@@ -200,8 +202,22 @@ async function startUnderLock(ctx: Context, opts: EnsureOptions, assertHeld: () 
     agent = await startAtStableSocket(ctx, opts);
   }
   assertHeld();
-  writeEnvFiles(ctx.paths, { sock: agent.sock, pid: agent.pid }, ctx.uid);
+  try {
+    writeEnvFiles(ctx.paths, { sock: agent.sock, pid: agent.pid }, ctx.uid);
+  } catch (error) {
+    // An agent nobody can find again (the env files were not written: a full disk, say) is only a
+    // loaded gun left lying around: stop the one we just started.
+    if (agent.source === 'started' && agent.pid !== undefined) stopStartedAgent(agent.pid);
+    throw error;
+  }
   return agent;
+}
+
+/** SIGTERM to an ssh-agent this very call started (by PID, our own child), so it removes its socket. */
+function stopStartedAgent(pid: number): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch { /* already gone */ }
 }
 
 /** Finds the agent or starts it (SPEC §3); many concurrent callers end with exactly one agent. */

@@ -19,6 +19,7 @@ import { subcommands } from './subcommands.js';
 import { importIntoSystemd } from './systemd.js';
 import { manageKeys, removeNamedKeys } from '../keys/manage.js';
 import { VERSION } from '../version.js';
+import { assertUtf8 } from '../utf8-check.js';
 
 const DEFAULT_LOCKWAIT_S = 5;
 
@@ -165,6 +166,7 @@ export async function agentkeepMain(io: Io): Promise<number> {
     .configureOutput({ writeOut: wantsEval ? io.stderr : io.stdout, writeErr: io.stderr, outputError: (text, write) => write(commanderMessage('agentkeep', text)) });
   let opts: AgentkeepOptions | undefined;
   try {
+    io.argv.forEach((word, i) => assertUtf8(word, `argument ${i + 1}`));
     program.parse(rewriteBareStop(io.argv), { from: 'user' });
     opts = toAgentkeepOptions(program);
     return await dispatch(opts, io);

@@ -14,6 +14,7 @@ import { contextFor } from './context.js';
 import { VERSION } from '../version.js';
 import { keyPath } from '../keys/resolve.js';
 import { terminalReporter } from './reporter.js';
+import { assertUtf8 } from '../utf8-check.js';
 import { commandProblem, execable, needsSupervisor, planDescriptor, planExec, planSupervise } from '../run/exec-plan.js';
 
 /** Writes a chunk of the job's output to our own stream; a promise while that stream is full (backpressure). */
@@ -106,7 +107,8 @@ async function planForLauncher(args: RunArgs, io: Io, planFd: number): Promise<n
     planSupervise(planFd);
     return EXIT.ok;
   }
-  const problem = commandProblem(command, io.env);
+  // A name Node could not decode is left to the shell's own lookup, which sees its real bytes.
+  const problem = command.includes('\uFFFD') ? undefined : commandProblem(command, io.env);
   if (problem?.kind === 'not-run') {
     io.stderr(`agentrun: ${problem.reason}\n`);
     return problem.status;
@@ -124,6 +126,11 @@ export async function agentrunMain(io: Io): Promise<number> {
     if (parsed.kind === 'help') { io.stdout(RUN_HELP); return EXIT.ok; }
     if (parsed.kind === 'version') { io.stdout(`${VERSION}\n`); return EXIT.ok; }
     args = parsed.args;
+    const optionWords = io.argv.length - args.command.length;
+    io.argv.slice(0, optionWords).forEach((word, i) => assertUtf8(word, `option word ${i + 1}`));
+    // A job that replaces agentrun gets its words byte for byte from the launcher; one that Node
+    // starts would get them as Node decoded them.
+    if (planFd === undefined || needsSupervisor(args)) args.command.forEach((word, i) => assertUtf8(word, `word ${i + 1} of the command (with a supervisor option, Node starts the job)`));
   } catch (error) {
     return reportError('agentrun', error, io);
   }

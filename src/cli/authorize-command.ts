@@ -1,7 +1,7 @@
 // `agentkeep authorize KEY (--rsync-ro DIR | --rsync-wo DIR | --command CMD) [--from LIST]
 // [--rrsync PATH] [--comment TEXT] [--append FILE]`: the restricted authorized_keys line for a
 // backup key on stdout (or added to FILE), the client command and crontab entry on stderr.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { AgentkeepError, EXIT, isErrno } from '../errors.js';
@@ -12,6 +12,7 @@ import {
   unsafeValueReason, type AuthorizeMode,
 } from '../authorize/line.js';
 import { reportError, type Io } from './run-cli.js';
+import { readBoundedText } from '../read-file.js';
 
 const HELP = `Usage: agentkeep authorize KEY (--rsync-ro DIR | --rsync-wo DIR | --command CMD) [--from LIST]
                           [--rrsync PATH] [--comment TEXT] [--append FILE]
@@ -136,7 +137,7 @@ function loadKey(arg: string, io: Io): { blob: Buffer; comment?: string; fingerp
 /** The comment of a `type base64 comment` line, when it is safe to carry into the new line. */
 function pubComment(pubPath: string): string | undefined {
   let text;
-  try { text = readFileSync(pubPath, 'utf8'); } catch { return undefined; }
+  try { text = readBoundedText(pubPath); } catch { return undefined; }
   const line = text.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#')) ?? '';
   const comment = /^\S+\s+\S+\s+(.+)$/.exec(line.trim())?.[1]?.trim();
   return comment && !unsafeValueReason(comment) ? comment : undefined;

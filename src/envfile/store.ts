@@ -110,12 +110,25 @@ function checkReplaceable(path: string, uid: number): void {
   }
 }
 
+/** A full file system (or quota) as an error that says so and how to fix it; undefined for other errors. */
+function fullDiskError(error: unknown, path: string): AgentkeepError | undefined {
+  if (!isErrno(error, 'ENOSPC') && !isErrno(error, 'EDQUOT')) return undefined;
+  const dir = dirname(path);
+  return new AgentkeepError('IO', `cannot write ${path}: the file system is full (${(error as NodeJS.ErrnoException).code}); the old file, if any, is unchanged`,
+    `free some space on the file system that holds ${dir} (df '${dir}'), then run agentkeep again`);
+}
+
 /** Writes `path` atomically with mode 0600: temp file in the same directory, fsync, rename. */
 export function writeFileAtomic(path: string, content: string, uid: number): void {
   checkReplaceable(path, uid);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  let fd: number;
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    throw fullDiskError(error, path) ?? error;
+  }
   try {
     try {
       const data = Buffer.from(content, 'utf8');
@@ -128,7 +141,7 @@ export function writeFileAtomic(path: string, content: string, uid: number): voi
     renameSync(tmp, path);
   } catch (error) {
     try { unlinkSync(tmp); } catch { /* already renamed or gone */ }
-    throw error;
+    throw fullDiskError(error, path) ?? error;
   }
   syncDir(dir);
 }

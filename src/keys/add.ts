@@ -4,6 +4,7 @@ import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePrivateDir, removePrivateDir, type PrivateDir } from '../private-dir.js';
+import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { ASKPASS_TRIES } from './prompt.js';
 import { shellFile } from './shell-dir.js';
@@ -132,7 +133,7 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
     });
     stdio = ['ignore', 2, 2];
   }
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimeout | undefined;
   let timedOut = false;
   let interrupted = false;
   let graceTimer: NodeJS.Timeout | undefined;
@@ -143,7 +144,7 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
     // Not yet reaped while exitCode and signalCode are null, so the pid is still ssh-add's.
     const running = () => child.exitCode === null && child.signalCode === null;
     if (o.timeoutMs !== undefined && pid !== undefined) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(() => {
         if (!running()) return;
         timedOut = true;
         killTree(pid);
@@ -169,7 +170,7 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
     if (state && existsSync(join(state, 'cancelled'))) result.interrupted = true;
     return result;
   } finally {
-    clearTimeout(timer);
+    timer?.clear();
     clearTimeout(graceTimer);
     if (onInterrupt) process.off('SIGINT', onInterrupt);
     if (state) {

@@ -1,8 +1,9 @@
 // Learns a key's public blob and SHA256 fingerprint without a passphrase and without running
 // a program: from KEY.pub, or from the clear public section of an OpenSSH-format private key.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { fingerprintOf } from '../agent/protocol.js';
 import { isErrno } from '../errors.js';
+import { readBoundedText } from '../read-file.js';
 
 /** A key's public identity, and where it was learned. */
 export interface PublicKey {
@@ -55,7 +56,7 @@ export function blobFromOpensshPrivate(text: string): Buffer | undefined {
 
 function readIfExists(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readBoundedText(path);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
     throw error;
@@ -104,10 +105,10 @@ export function inspectKeyFile(path: string, uid: number): KeyFileState {
   let priv: string | undefined;
   let pub: string | undefined;
   try {
-    priv = readFileSync(path, 'utf8');
+    priv = readBoundedText(path);
     pub = readIfExists(`${path}.pub`);
   } catch (error) {
-    return { path, status: 'unreadable', mode, detail: isErrno(error) ? error.code ?? String(error) : String(error) };
+    return { path, status: 'unreadable', mode, detail: isErrno(error) ? error.code ?? String(error) : error instanceof Error ? error.message : String(error) };
   }
   const fromPriv = blobFromOpensshPrivate(priv);
   const fromPub = pub === undefined ? undefined : blobFromPublicLine(pub);

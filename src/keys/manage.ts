@@ -211,9 +211,12 @@ async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable:
         sock: agent.sock, paths: toAdd.map((k) => k.path), prompt: prompt.kind === 'none' ? { kind: 'none' } : prompt,
         confirm: opts.confirm, quiet: opts.quiet, env: ctx.env, catchInterrupt: prompt.kind !== 'none',
         lifetimeSec: opts.timeout === undefined ? undefined : opts.timeout * 60,
+        // A hung askpass program must not hang the login: nobody is typing into it after this.
+        timeoutMs: prompt.kind === 'askpass' ? askpassDeadlineMs(ctx.env) : undefined,
       });
       const after = await requestIdentities(agent.sock);
       const why = result.interrupted ? 'cancelled with Ctrl-C'
+        : result.timedOut ? `the askpass program did not answer within ${Math.round(askpassDeadlineMs(ctx.env) / 1000)} s`
         : result.signal ? `ssh-add was killed (${result.signal})`
           : result.gaveUp ? `${ASKPASS_TRIES} wrong passphrases`
             : prompt.kind === 'none' ? 'ssh-add failed' : 'wrong passphrase, or none given';
@@ -224,6 +227,12 @@ async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable:
     if (noteWritten) removePromptNote(notePath, ctx.uid);
     await release?.();
   }
+}
+
+/** How long a login waits for the user's SSH_ASKPASS program: AGENTKEEP_ASKPASS_TIMEOUT seconds, else 120 s. */
+export function askpassDeadlineMs(env: NodeJS.ProcessEnv): number {
+  const seconds = Number(env.AGENTKEEP_ASKPASS_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : 120_000;
 }
 
 /** `-r/--ssh-rm KEY...`: removes the named keys; 0 when none of them is loaded afterwards. */

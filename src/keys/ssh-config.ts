@@ -2,10 +2,11 @@
 // every one in ~/.ssh/config for --confallhosts. ssh prints them with `~` and `%` tokens
 // unexpanded, so both paths expand them here, against HOME (not the passwd home ssh uses).
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
+import { readBoundedText } from '../read-file.js';
 
 const SSH_G_TIMEOUT_MS = 10_000;
 
@@ -75,7 +76,7 @@ export async function identityFilesForHost(alias: string, home: string, env: Nod
 export function identityFilesInHostBlock(alias: string, home: string, env: NodeJS.ProcessEnv): string[] {
   let text: string;
   try {
-    text = readFileSync(join(home, '.ssh', 'config'), 'utf8');
+    text = readBoundedText(join(home, '.ssh', 'config'));
   } catch {
     return [];
   }
@@ -99,7 +100,7 @@ export function identityFilesInHostBlock(alias: string, home: string, env: NodeJ
 export function identityFilesInConfig(home: string, env: NodeJS.ProcessEnv, debug?: (message: string) => void): string[] {
   let text: string;
   try {
-    text = readFileSync(join(home, '.ssh', 'config'), 'utf8');
+    text = readBoundedText(join(home, '.ssh', 'config'));
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return [];
     throw error;

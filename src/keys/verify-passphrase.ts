@@ -3,8 +3,8 @@
 // legacy PEM keys go through ssh2's parser; encrypted PKCS#8 PEM, which ssh2 cannot read, through
 // node:crypto. Security-key (-sk) and other formats are reported as unsupported.
 import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isErrno } from '../errors.js';
+import { readBoundedFile } from '../read-file.js';
 
 /** What trying a passphrase on a key file found. */
 export type PassphraseCheck =
@@ -53,7 +53,7 @@ function pkcs8Check(data: Buffer, passphrase: string | undefined): PassphraseChe
 export async function verifyPassphrase(path: string, passphrase: string | undefined): Promise<PassphraseCheck> {
   let data: Buffer;
   try {
-    data = readFileSync(path);
+    data = readBoundedFile(path);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return { status: 'missing' };
     throw error;

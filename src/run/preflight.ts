@@ -1,6 +1,6 @@
 // Before a cron job starts: the env file is there and safe, its agent answers, holds at least
 // one identity and every required key. Never starts an agent, never prompts, never writes.
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { AgentkeepError, isErrno } from '../errors.js';
 import type { Context } from '../context.js';
 import { findAgent, type Agent } from '../agent/discover.js';
@@ -74,7 +74,8 @@ export async function preflight(ctx: Context, where: WhereOptions, required: Req
   }
   const { agent, pidfile } = await findAgent(ctx, { inherit: true, allowForwarded: false, persist: false });
   if (!agent) {
-    const others = pidfile.problem?.endsWith('does not exist') ? otherHostFiles(keydir, host) : [];
+    // Only when the env file itself is missing (a socket that is gone also "does not exist").
+    const others = lstatSync(sh, { throwIfNoEntry: false }) === undefined ? otherHostFiles(keydir, host) : [];
     if (others.length > 0) {
       throw new AgentkeepError('NO_AGENT', `no ssh-agent: ${sh} does not exist, but ${others.join(', ')} ${others.length > 1 ? 'do' : 'does'} (written under another host name?)`,
         `if that is this machine, pass its name: agentrun --host ${others[0]!.slice(0, -3)} ...; otherwise ${fix}`);

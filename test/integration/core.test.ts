@@ -100,7 +100,7 @@ describe('socket path and systemd', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/is longer than 103 bytes; using a short socket path instead/);
     const sock = parseShEval(r.stdout).SSH_AUTH_SOCK!;
-    expect(sock).toMatch(new RegExp(`^/tmp/agentkeep-${process.getuid!()}/[0-9a-f]{16}\\.sock$`));
+    expect(sock).toMatch(new RegExp(`^/tmp/agentkeep-${process.getuid!()}-[0-9a-f]{16}/[0-9a-f]{16}\\.sock$`));
     expect(statSync(join(sock, '..')).mode & 0o777).toBe(0o700);
     sb.track(Number(parseShEval(r.stdout).SSH_AGENT_PID));
     const again = await sb.agentkeep(['--eval', '--dir', deep]);

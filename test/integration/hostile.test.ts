@@ -5,13 +5,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { AGENTRUN, alive, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { dirname, join } from 'node:path';
+import { AGENTKEEP, AGENTRUN, alive, parseShEval, run, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { cronAgentrun, cronEnv, setupAgent, spawnAgentrun, sshAdd } from '../helpers/agentrun.js';
-import { agentrunAs, asUser, CAN_CREATE_USERS, createUser, keygenAs, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
+import { agentkeepAs, agentrunAs, asUser, CAN_CREATE_USERS, createUser, keygenAs, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
 import { loadedFingerprints } from '../helpers/askpass.js';
 
 const PASS = 'victim passphrase 7';
+
+/** Live ssh-agent processes whose command line names `dir`. */
+function agentsIn(dir: string): number[] {
+  const ps = spawnSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter((l) => l.includes('ssh-agent') && l.includes(dir) && !/^\s*\d+\s+Z/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+}
 
 async function pidFrom(path: string): Promise<number> {
   expect(await waitFor(() => existsSync(path) && /^\d+\n/.test(readFileSync(path, 'utf8')), 10_000)).toBe(true);
@@ -53,8 +59,9 @@ describe('a private agent directory in a TMPDIR others may write (a victim and a
     expect(started.status, started.stderr).toBe(0);
     attackerAgent = { sock: join(bait, 'agent.sock'), pid: Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)![1]) };
     const race = spawn('setpriv', asUser(attacker, 'sh', ['-c', `
-      end=$(( $(date +%s) + 20 ))
-      while [ "$(date +%s)" -lt "$end" ]; do
+      i=0
+      while [ "$i" -lt 4000 ]; do
+        i=$((i + 1)); sleep 0.005
         for d in '${shared}'/agentkeep-*; do
           [ -d "$d" ] || continue
           case $d in *.stolen) continue ;; esac
@@ -71,6 +78,91 @@ describe('a private agent directory in a TMPDIR others may write (a victim and a
     }
     race.kill('SIGKILL');
     expect(loadedFingerprints(attackerAgent.sock)).toEqual([]);
+  });
+});
+
+describe('the short socket directory, when the stable socket path is too long (a victim and an attacker)', () => {
+  requireUsers('the short socket directory taken first');
+  let sb: Sandbox;
+  let victim: SandboxUser;
+  let attacker: SandboxUser;
+  const taken: string[] = [];
+  beforeAll(() => {
+    sb = new Sandbox('ak-hostile-');
+    if (!CAN_CREATE_USERS) return;
+    victim = createUser(sb, 'victim');
+    attacker = createUser(sb, 'attacker');
+  });
+  afterAll(() => {
+    sb.cleanup();
+    for (const dir of taken) spawnSync('rm', ['-rf', dir]);
+    removeUser(victim);
+    removeUser(attacker);
+  });
+
+  function takeAsAttacker(dir: string): void {
+    const r = spawnSync('setpriv', asUser(attacker, 'mkdir', ['-m', '700', dir]), { env: attacker.env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    taken.push(dir);
+  }
+
+  it.skipIf(!CAN_CREATE_USERS)('when an attacker creates the short directory first, at the old predictable name or after seeing the current one, then the victim still gets an agent', async () => {
+    takeAsAttacker(`/tmp/agentkeep-${victim.uid}`);
+    const deep = join(victim.home, 'd'.repeat(60), 'e'.repeat(40));
+    spawnSync('setpriv', asUser(victim, 'mkdir', ['-p', '-m', '700', deep]), { env: victim.env });
+    const first = await agentkeepAs(victim, ['--eval', '--dir', deep]);
+    expect(first.code, first.stderr).toBe(0);
+    const sock = parseShEval(first.stdout).SSH_AUTH_SOCK!;
+    const pid = Number(parseShEval(first.stdout).SSH_AGENT_PID);
+    sb.track(pid);
+    expect(sock).toMatch(new RegExp(`^/tmp/agentkeep-${victim.uid}-[0-9a-f]{16}/[0-9a-f]{16}\\.sock$`));
+    taken.push(dirname(sock));
+    // A reboot empties /tmp; the attacker, who saw the name in ps, takes it before the victim logs in.
+    process.kill(pid, 'SIGTERM');
+    expect(await waitFor(() => !alive(pid))).toBe(true);
+    spawnSync('rm', ['-rf', dirname(sock)]);
+    takeAsAttacker(dirname(sock));
+    const again = await agentkeepAs(victim, ['--eval', '--dir', deep]);
+    expect(again.code, again.stderr).toBe(0);
+    const sock2 = parseShEval(again.stdout).SSH_AUTH_SOCK!;
+    sb.track(Number(parseShEval(again.stdout).SSH_AGENT_PID));
+    taken.push(dirname(sock2));
+    expect(dirname(sock2)).not.toBe(dirname(sock));
+    expect(sock2).toMatch(new RegExp(`^/tmp/agentkeep-${victim.uid}-[0-9a-f]{16}/`));
+  });
+});
+
+describe('files that never end or never arrive (FIFOs, devices) in place of keys', () => {
+  let sb: Sandbox;
+  afterEach(() => sb.cleanup());
+
+  function withAgentAndFifo(): { fifo: string } {
+    sb = new Sandbox('ak-fifo-');
+    const agent = setupAgent(sb);
+    sshAdd(sb, agent.sock, sb.keygen('backup_ed25519'));
+    const fifo = join(sb.home, '.ssh', 'fifo_key');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expect(spawnSync('mkfifo', [`${fifo}.pub`]).status).toBe(0);
+    return { fifo };
+  }
+
+  it.each([
+    ['agentrun --require FIFO', (fifo: string) => [AGENTRUN, '--require', fifo, 'true']],
+    ['agentrun --require /dev/zero', () => [AGENTRUN, '--require', '/dev/zero', 'true']],
+    ['agentrun --ephemeral FIFO', (fifo: string) => [AGENTRUN, '--ephemeral', fifo, 'true']],
+    ['agentkeep --eval FIFO', (fifo: string) => [process.execPath, AGENTKEEP, '--eval', fifo]],
+    ['agentkeep doctor --require FIFO', (fifo: string) => [process.execPath, AGENTKEEP, 'doctor', '--require', fifo]],
+  ] as const)('when %s then it ends within 5 s with a message naming the file, and never grows', async (_what, argv) => {
+    const { fifo } = withAgentAndFifo();
+    const [cmd, ...args] = argv(fifo) as readonly string[];
+    const r = await run(cmd!, [...args], { env: cronEnv(sb), timeoutMs: 10_000 });
+    expect(r.signal, 'killed by the test\'s 10 s bound').toBeNull();
+    expect(r.ms).toBeLessThan(5000);
+    // agentkeep skips an unreadable key with a warning, as it does a missing one; the others refuse.
+    if (cmd === AGENTRUN) expect(r.code).not.toBe(0);
+    // doctor reports on stdout, the others on stderr.
+    expect(r.stderr + r.stdout).toMatch(/not a regular file|more than the \d+ a key/);
+    expect(r.stderr + r.stdout).not.toMatch(/\n\s+at /);
   });
 });
 
@@ -110,6 +202,24 @@ describe('supervised jobs under faults', () => {
     expect(r.stderr).toMatch(/: exit status 3 \(the log .* stopped at ENOSPC\)\n$/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stdout.length).toBeGreaterThan(300_000);
+  });
+
+  it.skipIf(!CAN_CREATE_USERS)('when the key directory\'s disk is full then agentkeep stops the agent it started and says the disk is full', async () => {
+    sb = new Sandbox('ak-faults-');
+    const disk = join(sb.dir, 'small');
+    mkdirSync(disk);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', disk], { encoding: 'utf8' });
+    expect(m.status, m.stderr).toBe(0);
+    mounted = disk;
+    const keydir = join(disk, 'kd');
+    mkdirSync(keydir, { mode: 0o700 });
+    spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'fill')}`, 'bs=4k', 'count=100'], { stdio: 'ignore' });
+    const r = await sb.agentkeep(['--eval', '--dir', keydir, '--absolute']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('false;\n');
+    expect(r.stderr).toMatch(/cannot write .*: the file system is full \(ENOSPC\)/);
+    expect(await waitFor(() => sb.sandboxAgents().length === 0 || agentsIn(keydir).length === 0)).toBe(true);
+    expect(agentsIn(keydir)).toEqual([]);
   });
 
   it('when the supervisor is killed with SIGKILL then its --lock stays held while the orphaned job runs, and is free once it ends', async () => {
@@ -198,3 +308,54 @@ describe('supervised jobs under faults', () => {
     expect(existsSync(marker)).toBe(false);
   });
 });
+
+describe('logins and preflights that must not hang or mislead', () => {
+  let sb: Sandbox;
+  afterEach(() => sb.cleanup());
+
+  it('when the user\'s SSH_ASKPASS program hangs then the login gives up at the deadline, keeps the agent, and says why', async () => {
+    sb = new Sandbox('ak-askhang-');
+    sb.keygen('locked_ed25519', { passphrase: PASS });
+    const hang = join(sb.dir, 'hang-askpass');
+    writeFileSync(hang, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+    const r = await sb.agentkeep(['--eval', '--quiet', 'locked_ed25519'], { env: { SSH_ASKPASS: hang, AGENTKEEP_ASKPASS_TIMEOUT: '2' }, timeoutMs: 20_000 });
+    expect(r.signal, 'killed by the test bound').toBeNull();
+    expect(r.ms).toBeLessThan(10_000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^SSH_AUTH_SOCK=.*\nSSH_AGENT_PID=\d+; export SSH_AGENT_PID;\nfalse;\n$/);
+    expect(r.stderr).toContain('the askpass program did not answer within 2 s');
+    sb.track(Number(parseShEval(r.stdout).SSH_AGENT_PID));
+  });
+
+  it('when a path argument or HOME holds bytes that are not UTF-8 then agentkeep and agentrun refuse it with 64 instead of using another name', async () => {
+    sb = new Sandbox('ak-utf8-');
+    // spawn() encodes strings as UTF-8; a latin1 string of raw bytes goes through sh -c "$1" instead.
+    const viaSh = (cmd: string) => run('sh', ['-c', cmd], { env: withNodeEnv(sb) });
+    const dir = await viaSh(`exec node '${AGENTKEEP}' --eval --dir "$(printf '${sb.dir}/caf\\351')"`);
+    expect(dir.code, dir.stderr).toBe(64);
+    expect(dir.stdout).toBe('false;\n');
+    expect(dir.stderr).toContain('holds bytes that are not UTF-8');
+    const home = await viaSh(`HOME="$(printf '${sb.dir}/caf\\351')" exec '${AGENTRUN}' true`);
+    expect(home.code, home.stderr).toBe(64);
+    expect(home.stderr).toContain('HOME holds bytes that are not UTF-8');
+    const log = await viaSh(`exec '${AGENTRUN}' --log "$(printf '${sb.dir}/caf\\351')" true`);
+    expect(log.code, log.stderr).toBe(64);
+  });
+
+  it('when the env file is there but its socket is gone then agentrun says the socket is missing, not the env file', async () => {
+    sb = new Sandbox('ak-nosock-');
+    const agent = setupAgent(sb);
+    writeFileSync(join(sb.keydir, 'otherhost-sh'), '', { mode: 0o600 });
+    process.kill(agent.pid, 'SIGTERM');
+    expect(await waitFor(() => !existsSync(agent.sock))).toBe(true);
+    const r = await cronAgentrun(sb, ['true']);
+    expect(r.code).toBe(75);
+    expect(r.stderr).toContain(`${agent.sock} does not exist`);
+    expect(r.stderr).not.toContain('written under another host name');
+  });
+});
+
+/** The sandbox environment with node on PATH. */
+function withNodeEnv(sb: Sandbox): NodeJS.ProcessEnv {
+  return { ...sb.env, PATH: `${dirname(process.execPath)}:${sb.env.PATH ?? '/usr/bin:/bin'}` };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { MAX_SOCKET_PATH, resolvePaths } from '../../src/paths.js';
 import { VERSION } from '../../src/version.js';
 
@@ -42,14 +42,25 @@ describe('resolvePaths', () => {
     expect(() => resolvePaths({ home: '/h', uid: 1, host })).toThrow(/invalid host name/);
   });
 
-  it('when the stable socket path is too long then a short deterministic path is used', () => {
-    const dir = `/${'d'.repeat(120)}`;
-    const a = resolvePaths({ home: '/h', uid: 7, dir, absolute: true, host: 'h' });
-    const b = resolvePaths({ home: '/h', uid: 7, dir, absolute: true, host: 'h' });
-    expect(a.socket).toBe(b.socket);
-    expect(a.socket.startsWith('/tmp/agentkeep-7/')).toBe(true);
-    expect(Buffer.byteLength(a.socket)).toBeLessThanOrEqual(MAX_SOCKET_PATH);
-    expect(a.socketNote).toMatch(/longer than 103 bytes/);
+  it('when the stable socket path is too long then a short path under an unpredictable name is used, the same once recorded', () => {
+    const keydir = mkdtempSync(join(tmpdir(), `ak-paths-${'d'.repeat(100)}`));
+    try {
+      const uid = process.getuid?.() ?? 0;
+      const a = resolvePaths({ home: '/h', uid, dir: keydir, absolute: true, host: 'h' });
+      const b = resolvePaths({ home: '/h', uid, dir: keydir, absolute: true, host: 'h' });
+      expect(a.socket).toMatch(new RegExp(`^/tmp/agentkeep-${uid}-[0-9a-f]{16}/[0-9a-f]{16}\\.sock$`));
+      expect(a.socket).not.toBe(b.socket);
+      expect(a.shortSocketRecord?.fresh).toBe(true);
+      expect(Buffer.byteLength(a.socket)).toBeLessThanOrEqual(MAX_SOCKET_PATH);
+      expect(a.socketNote).toMatch(/longer than 103 bytes/);
+      writeFileSync(a.shortSocketRecord!.file, `${a.shortSocketRecord!.dir}\n`, { mode: 0o600 });
+      const c = resolvePaths({ home: '/h', uid, dir: keydir, absolute: true, host: 'h' });
+      const d = resolvePaths({ home: '/h', uid, dir: keydir, absolute: true, host: 'h' });
+      expect([c.socket, d.socket]).toEqual([a.socket, a.socket]);
+      expect(c.shortSocketRecord?.fresh).toBe(false);
+    } finally {
+      rmSync(keydir, { recursive: true, force: true });
+    }
   });
 });
 
