@@ -52,6 +52,8 @@ const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const staging = `${dist}.build-${process.pid}`;
 rmSync(staging, { recursive: true, force: true });
 await build({
+  // Entry points are relative to the package, wherever the build is started from.
+  absWorkingDir: fileURLToPath(new URL('..', import.meta.url)),
   entryPoints: Object.fromEntries(Object.entries(BINS).map(([name, src]) => [`${name}.bundle`, src])),
   outdir: staging,
   outExtension: { '.js': '.cjs' },
