@@ -273,6 +273,12 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
     fail({ code: 'NODE_NOT_ON_CRON_PATH', message: `node is not on cron's PATH (${report.cron.path}); agentrun runs node from PATH and needs it`, fix: crontabPath('node') });
   }
 
+  // Without --require, the keys the login must load are the ones the entries --require.
+  const jobKeys = [...new Set(report.jobs.flatMap((job) => job.required.map((r) => r.key)))];
+  if (opts.require.length === 0 && jobKeys.length > 0) {
+    const named = advice(fixCommand(opts, jobKeys));
+    for (const p of problems) p.fix = p.fix.replace(login, named);
+  }
   const general = new Set(problems.map((p) => p.code));
   for (const job of report.jobs) {
     for (const issue of job.issues) {
