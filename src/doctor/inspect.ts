@@ -16,7 +16,7 @@ import type { Who } from './access.js';
 import { parseCrontab } from './crontab.js';
 import { inspectJob, type JobReport } from './jobs.js';
 import type { Problem, ProblemCode } from './problems.js';
-import { bootTime, processStartTime } from './times.js';
+import { bootTime, localTime, processStartTime } from './times.js';
 import type { CrontabSource } from './user.js';
 
 export type { Problem } from './problems.js';
@@ -287,7 +287,7 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
     if (job.lastRun?.status) {
       fail({
         code: 'JOB_LAST_RUN_FAILED', job: job.line,
-        message: `the last run of line ${job.line} (${job.lastRun.at}) exited ${job.lastRun.status}${job.lastRun.why ? ` (${job.lastRun.why})` : ''}`,
+        message: `the last run of line ${job.line} (${localTime(new Date(job.lastRun.at))}) exited ${job.lastRun.status}${job.lastRun.why ? ` (${job.lastRun.why})` : ''}`,
         fix: job.issues[0]?.fix ?? 'nothing to do now: the job would run',
       });
     }

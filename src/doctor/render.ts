@@ -7,7 +7,7 @@ import { localTime } from './times.js';
 /** `ok`, `UNSAFE`, or for root looking at a user's files (inspect's OTHER_USERS_FILES rule) whose they are. */
 function describe(check: FileCheck, uid: number): string {
   if (!check.exists) return 'missing';
-  const label = check.ok ? 'ok' : uid === 0 && check.owner !== 0 && check.type !== 'symlink' ? `another user's (uid ${check.owner})` : 'UNSAFE';
+  const label = check.ok ? 'ok' : uid === 0 && check.owner !== 0 && check.type !== 'symlink' ? `another user's` : 'UNSAFE';
   return `${label} (${check.type}, uid ${check.owner}, mode ${check.mode})`;
 }
 
