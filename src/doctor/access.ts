@@ -3,7 +3,7 @@
 // of every directory above it, judged against that user's uid and groups, as the kernel would
 // judge that user (root's own access(2) would say yes to nearly everything).
 import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** Whose access is asked: undefined for the running process, else another user's uid and groups. */
 export type Who = { uid: number; gids: number[] } | undefined;
@@ -49,4 +49,25 @@ export function executableBy(path: string, who: NonNullable<Who>): 'yes' | 'deni
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'denied';
   }
   return isFile && canAccess(path, who, 'x') ? 'yes' : 'denied';
+}
+
+/**
+ * The first executable NAME on a colon-separated PATH for `who`, as sh's lookup finds it (a NAME
+ * with a slash is taken as is); relative entries start at `cwd` (cron's is HOME). Null when none.
+ */
+export function findOnPath(name: string, path: string, who: Who, cwd: string): string | null {
+  const candidates = name.includes('/') ? [resolve(cwd, name)] : path.split(':').filter((d) => d !== '').map((d) => join(resolve(cwd, d), name));
+  for (const candidate of candidates) {
+    const found = who === undefined ? canAccess(candidate, undefined, 'x') && isFile(candidate) : executableBy(candidate, who) === 'yes';
+    if (found) return candidate;
+  }
+  return null;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

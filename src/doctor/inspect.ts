@@ -1,8 +1,7 @@
 // `agentkeep doctor`: what the cron jobs of a user would find — key directory and env files,
 // the agent they name, its keys, and each crontab entry that runs agentrun — each problem with
 // its fix. Read-only: never starts, stops or empties an agent, never writes a file.
-import { accessSync, constants, lstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync } from 'node:fs';
 import { AgentkeepError, asAgentkeepError } from '../errors.js';
 import { userName } from '../home-check.js';
 import type { Context } from '../context.js';
@@ -12,7 +11,7 @@ import { probeSocket } from '../agent/probe.js';
 import { findAgentBoundTo, isLiveSshAgent } from '../agent/proc.js';
 import { describeBlob } from '../agent/keyblob.js';
 import { fixCommand, otherHostFiles, preflight, resolveRequired, type WhereOptions } from '../run/preflight.js';
-import type { Who } from './access.js';
+import { findOnPath, type Who } from './access.js';
 import { parseCrontab } from './crontab.js';
 import { inspectJob, type JobReport } from './jobs.js';
 import type { Problem, ProblemCode } from './problems.js';
@@ -113,20 +112,6 @@ function checkPath(path: string, uid: number, want: 'file' | 'dir', fixes: Map<s
   const fix = unsafe?.fix ?? (type === want ? undefined : `move it away: mv '${path}' '${path}.old'`);
   if (fix !== undefined) fixes.set(path, fix);
   return { path, exists: true, type, owner: st.uid, mode: describeMode(st.mode), ok: fix === undefined };
-}
-
-/** The first executable NAME in a colon-separated PATH. */
-export function which(name: string, path: string): string | null {
-  for (const dir of path.split(':')) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (lstatSync(candidate).isDirectory()) continue;
-      return candidate;
-    } catch { /* not here */ }
-  }
-  return null;
 }
 
 /**
@@ -257,10 +242,10 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
 
   // The PATH of the first agentrun entry is the one cron uses; without entries, the default.
   report.cron.path = report.jobs[0]?.path ?? opts.cronPath;
-  report.cron.agentrun = which('agentrun', report.cron.path);
-  report.cron.node = which('node', report.cron.path);
+  report.cron.agentrun = findOnPath('agentrun', report.cron.path, opts.who, home);
+  report.cron.node = findOnPath('node', report.cron.path, opts.who, home);
   const crontabPath = (name: string) => {
-    const found = which(name, opts.userPath);
+    const found = findOnPath(name, opts.userPath, opts.who, home);
     return found
       ? `${name} is ${found} on your PATH; put this line at the top of the crontab: PATH=${found.slice(0, found.lastIndexOf('/'))}:${report.cron.path}`
       : `install ${name === 'node' ? 'Node.js >= 20' : 'agentkeep (npm install -g agentkeep)'} and add its directory to the crontab's PATH= line`;

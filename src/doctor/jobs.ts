@@ -3,7 +3,7 @@
 // --lock, and the job's command on that PATH — each reason it would not run with its exit status
 // and fix, in the order agentrun meets them. Also what the --log file says about the last run.
 import { lstatSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { asAgentkeepError, AgentkeepError, EXIT } from '../errors.js';
 import { silentReporter, userContext, type Context } from '../context.js';
 import { findAgent } from '../agent/discover.js';
@@ -14,7 +14,7 @@ import { lastEvents, logFileProblem, readLogTail, showCommand, type LogEvent } f
 import { commandProblem } from '../run/exec-plan.js';
 import { isLockHeld } from '../lock/lock.js';
 import { SYSTEM_PATH } from '../cli/cron-path.js';
-import { canAccess, executableBy, type Who } from './access.js';
+import { canAccess, executableBy, findOnPath, type Who } from './access.js';
 import type { CrontabEntry } from './crontab.js';
 import type { JobIssue, ProblemCode } from './problems.js';
 import { splitCommands } from './sh-words.js';
@@ -76,23 +76,22 @@ function findAgentrun(entry: CrontabEntry, env: Record<string, string>): { words
   return undefined;
 }
 
-/** The first executable NAME on PATH for `who` (a NAME with a slash is taken as is). */
-function which(name: string, path: string, home: string, who: Who): string | null {
-  const candidates = name.includes('/') ? [resolve(home, name)] : path.split(':').filter((d) => d !== '').map((d) => join(resolve(home, d), name));
-  for (const candidate of candidates) {
-    const ok = who === undefined ? canAccess(candidate, undefined, 'x') && !isDir(candidate) : executableBy(candidate, who) === 'yes';
-    if (ok) return candidate;
-  }
-  return null;
+/** The first executable NAME on the entry's PATH for the job's user, from cron's working directory (HOME). */
+function which(name: string, path: string, jc: JobsContext): string | null {
+  return findOnPath(name, path, jc.who, jc.account.home);
 }
 
 function isDir(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The fix for a program missing from the entry's PATH: the directory where it is, or what to install. */
 function pathFix(name: string, entryPath: string, jc: JobsContext, install: string): string {
-  const found = which(name, [...jc.userPath.split(':'), ...SYSTEM_PATH].join(':'), jc.account.home, jc.who);
+  const found = which(name, [...jc.userPath.split(':'), ...SYSTEM_PATH].join(':'), jc);
   if (found === null) return install;
   const dir = dirname(found);
   return `${name} is ${found}; put its directory on the crontab's PATH line: PATH=${dir}:${entryPath}`;
@@ -138,7 +137,10 @@ function preflightCode(error: AgentkeepError, ctx: Context): ProblemCode {
 
 /** The --log checks agentrun makes when it opens the log (exit 78 or 1), made without opening it for writing. */
 function logIssue(path: string, jc: JobsContext): JobIssue | undefined {
-  const st = lstatSync(path, { throwIfNoEntry: false });
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch { /* missing, or above a directory we cannot search: the directory checks below say which */ }
   if (st) {
     const refused = logFileProblem(path, st, jc.account.uid);
     if (refused) return { code: 'UNSAFE_PATH', status: refused.exitCode, message: refused.message, fix: refused.hint ?? '' };
@@ -168,7 +170,7 @@ export async function inspectJob(entry: CrontabEntry, jc: JobsContext): Promise<
     line: entry.line, schedule: entry.schedule, command: entry.command, path,
     pathSource: found.assignments.PATH !== undefined ? 'entry' : entry.env.PATH !== undefined ? 'crontab' : 'default',
     shell: env.SHELL!, mailto: entry.env.MAILTO ?? null,
-    agentrun: which(found.words[0]!, path, account.home, jc.who), node: which('node', path, account.home, jc.who),
+    agentrun: which(found.words[0]!, path, jc), node: which('node', path, jc),
     program: null, ephemeral: false, required: [], lock: null, log: null, lastRun: null, status: 0, issues: [],
     note: found.dynamic ? 'the entry holds a $(...) or `...` substitution that only the shell can expand; its words may differ when cron runs it' : null,
   };
@@ -267,7 +269,7 @@ export async function inspectJob(entry: CrontabEntry, jc: JobsContext): Promise<
   }
 
   const missing = commandProblem(programPath, { PATH: path }, jc.who === undefined ? undefined : (p) => executableBy(p, jc.who!));
-  report.program = { name: program, path: missing ? null : which(programPath, path, account.home, jc.who) };
+  report.program = { name: program, path: missing ? null : which(programPath, path, jc) };
   if (missing?.kind === 'not-run') {
     add({
       code: 'JOB_COMMAND_NOT_FOUND', status: missing.status, message: missing.reason,
