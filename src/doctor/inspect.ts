@@ -89,7 +89,7 @@ export interface DoctorOptions extends WhereOptions {
 }
 
 /** `log in as bk and run: CMD`, with root's way to do it when root asked about bk. */
-export function adviceFor(user: string, asRoot: boolean): (command: string) => string {
+function adviceFor(user: string, asRoot: boolean): (command: string) => string {
   return (command) => `log in as ${user} and run: ${command}${asRoot ? ` (from root: sudo -iu ${user} ${command})` : ''}`;
 }
 

@@ -14,7 +14,7 @@ function describe(check: FileCheck, uid: number): string {
 const when = (iso: string) => localTime(new Date(iso));
 
 /** The one or two summary lines of a job: its last run, and whether it runs next time with the fix. */
-export function jobSummary(job: JobReport): string[] {
+function jobSummary(job: JobReport): string[] {
   const out: string[] = [];
   const last = job.lastRun;
   if (last) {

@@ -2,7 +2,7 @@
 // the password database; and that user's crontab as cron keeps it.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { AgentkeepError, isErrno } from '../errors.js';
+import { AgentkeepError, errnoText, isErrno } from '../errors.js';
 
 /** An account from the password database. */
 export interface Account {
@@ -44,7 +44,7 @@ export function readCrontab(opts: { file?: string | undefined; otherUser?: strin
       return { source: opts.file, text: readFileSync(opts.file, 'utf8'), detail: null };
     } catch (error) {
       if (!isErrno(error)) throw error;
-      throw new AgentkeepError('USAGE', `cannot read the crontab file ${opts.file}: ${error.code}`, 'give a readable file, e.g. --crontab <(crontab -l)');
+      throw new AgentkeepError('USAGE', `cannot read the crontab file ${opts.file}: ${errnoText(error)}`, 'give a readable file, e.g. --crontab <(crontab -l)');
     }
   }
   const args = opts.otherUser === undefined ? ['-l'] : ['-u', opts.otherUser, '-l'];

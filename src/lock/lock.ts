@@ -63,6 +63,7 @@ export async function isLockHeld(path: string): Promise<boolean> {
   try {
     return await lockfile.check(path, { realpath: false, stale: STALE_MS });
   } catch {
+    // A run-locks directory we cannot search: agentrun's own takeRunLock would refuse it first, so not "held".
     return false;
   }
 }

@@ -2,7 +2,7 @@
 // link, created 0600, and refused when someone else owns it or anyone may write to it.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import { AgentkeepError, isErrno } from '../errors.js';
+import { AgentkeepError, errnoText, isErrno } from '../errors.js';
 import { quoteSh } from '../envfile/render.js';
 import { describeMode } from '../envfile/store.js';
 
@@ -134,7 +134,7 @@ export function readLogTail(path: string, uid: number, maxBytes = 256 * 1024): {
     const st = lstatSync(path, { throwIfNoEntry: false });
     const refused = st && logFileProblem(path, st, uid);
     if (refused) return { problem: refused };
-    return { problem: new AgentkeepError('IO', `cannot read the log ${path}: ${isErrno(error) ? error.code : String(error)}`) };
+    return { problem: new AgentkeepError('IO', `cannot read the log ${path}: ${isErrno(error) ? errnoText(error) : String(error)}`) };
   }
   try {
     const st = fstatSync(fd);
