@@ -1,5 +1,6 @@
 // The context every operation receives instead of reading globals: who, where, and how to report.
-import type { Paths } from './paths.js';
+import { assertOwnHome } from './home-check.js';
+import { resolvePaths, type Paths } from './paths.js';
 
 /** Where modules send progress notes; only the CLI decides what reaches the terminal. */
 export interface Reporter {
@@ -22,3 +23,19 @@ export interface Context {
 
 /** A reporter that drops everything; for library callers and tests. */
 export const silentReporter: Reporter = { info() {}, warn() {}, debug() {} };
+
+/** Where the key directory and socket are, as the user wrote it (--dir, --absolute, --host, socket). */
+export interface ContextOptions {
+  dir?: string | undefined;
+  absolute?: boolean | undefined;
+  host?: string | undefined;
+  socket?: string | undefined;
+}
+
+/** The Context of the user with this uid and HOME (refused, exit 78, if HOME is not theirs and no --dir says where to look). */
+export function userContext(user: { uid: number; home: string }, opts: ContextOptions, env: NodeJS.ProcessEnv, report: Reporter): Context {
+  // The key directory and key names resolve under HOME unless --dir says where to look.
+  if (opts.dir === undefined) assertOwnHome(user.home, user.uid);
+  const paths = resolvePaths({ home: user.home, uid: user.uid, dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.socket });
+  return { uid: user.uid, home: user.home, env, paths, report };
+}

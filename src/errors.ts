@@ -56,6 +56,18 @@ export function isErrno(error: unknown, code?: string): error is NodeJS.ErrnoExc
     && (code === undefined || (error as NodeJS.ErrnoException).code === code);
 }
 
+/** A file error in words ("it does not exist", "permission denied"), for messages that name the file. */
+export function errnoText(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT': return 'it does not exist';
+    case 'ENOTDIR': return 'a component of its path is not a directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'it is a directory';
+    case 'ELOOP': return 'it is a symbolic link';
+    default: return error.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
+  }
+}
+
 /** Turns any thrown value into an AgentkeepError, so the CLI never prints a stack trace. */
 export function asAgentkeepError(error: unknown): AgentkeepError {
   if (error instanceof AgentkeepError) return error;

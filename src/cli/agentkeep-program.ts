@@ -39,7 +39,7 @@ export interface AgentkeepOptions extends KeyOptions {
 /** Builds the commander program; `version` is printed by -V. */
 export function agentkeepProgram(version: string): Command {
   const program = new Command('agentkeep')
-    .usage('[options] [keys...]\n       agentkeep hook sh|csh|fish | doctor [--json] | passphrase set|forget|status KEY...\n       agentkeep authorize KEY --rsync-ro DIR|--rsync-wo DIR|--command CMD [--from LIST] [--append FILE]')
+    .usage('[options] [keys...]\n       agentkeep hook sh|csh|fish | doctor [--json] [--user NAME] | passphrase set|forget|status KEY...\n       agentkeep authorize KEY --rsync-ro DIR|--rsync-wo DIR|--command CMD [--from LIST] [--append FILE]')
     .description('Start or find one long-lived ssh-agent, write its environment for sh, csh and fish, and load keys once per boot.')
     .argument('[keys...]', 'key names in ~/.ssh (id_ed25519), paths, or with --extended sshk:NAME / host:ALIAS')
     .option('--eval', 'print the env lines for the current shell ($SHELL) on stdout; then "false;" if keys failed; only "false;" on other failures')

@@ -1,26 +1,41 @@
-// `agentkeep doctor [--json] [--dir D] [--absolute] [--host H] [--require KEY]... [--cron-path P]`:
-// what a cron job of this user would find, each problem with its fix. Exit 0 healthy, 1 not.
+// `agentkeep doctor [--json] [--user NAME] [--crontab FILE] [--dir D] [--absolute] [--host H]
+// [--require KEY]... [--cron-path P]`: what the cron jobs of a user would find, each crontab
+// entry that runs agentrun judged as that run would go, each problem with its fix.
+// Exit 0 when every job would run now and nothing else is wrong, 1 otherwise, 64 usage.
 import { userInfo } from 'node:os';
 import { AgentkeepError, EXIT } from '../errors.js';
-import { silentReporter } from '../context.js';
+import { silentReporter, userContext, type Context } from '../context.js';
 import { CRON_DEFAULT_PATH, inspect } from '../doctor/inspect.js';
 import { renderReport } from '../doctor/render.js';
+import { accountGroups, lookupAccount, readCrontab } from '../doctor/user.js';
+import type { Who } from '../doctor/access.js';
 import { reportError, type Io } from './run-cli.js';
 import { contextFor } from './context.js';
 
-const HELP = `Usage: agentkeep doctor [--json] [--dir DIR] [--absolute] [--host NAME] [--require KEY]... [--cron-path PATH]
+const HELP = `Usage: agentkeep doctor [--json] [--user NAME] [--crontab FILE] [--dir DIR] [--absolute]
+                        [--host NAME] [--require KEY]... [--cron-path PATH]
 
-Shows what a cron job of yours would find: the key directory and env files (owner, mode,
-links), the agent they name and its keys, whether agentrun and node are on cron's PATH,
-and each problem with its fix. Nothing is started or written. Exit 0 when healthy, 1 if not.
+Answers "why did last night's job fail, and will tonight's run?": reads your crontab and, for
+each entry that runs agentrun, shows its PATH, whether agentrun, node and the job's command
+are found there, its --require keys, --lock and --log (the last run), and the exit status
+agentrun would give now, with the fix; also the key directory, env files, the agent and its
+keys, the last boot and when the agent started. Nothing is started, stopped or written.
+Exit 0 when every job would run now and nothing else is wrong, 1 if not, 64 usage.
 
   --json            print the report as JSON (shape version 1, see README)
+  --user NAME       (root) inspect NAME's setup as NAME would see it: their HOME, their
+                    files judged against their uid, their crontab (crontab -u NAME -l)
+  --crontab FILE    read the crontab from FILE instead of crontab -l (check one before
+                    installing it)
   --dir, --absolute, --host   as for agentkeep and agentrun
   --require KEY     also check that KEY (name, path or SHA256:...) is loaded (repeatable)
-  --cron-path PATH  the PATH your crontab sets (default ${CRON_DEFAULT_PATH}, cron's own)
+  --cron-path PATH  the PATH cron uses where the crontab sets none (default ${CRON_DEFAULT_PATH})
 `;
 
-interface DoctorArgs { json: boolean; dir?: string; absolute: boolean; host?: string; require: string[]; cronPath: string; help: boolean }
+interface DoctorArgs {
+  json: boolean; user?: string; crontab?: string; dir?: string; absolute: boolean; host?: string;
+  require: string[]; cronPath: string; help: boolean;
+}
 
 function parseDoctorArgs(argv: string[]): DoctorArgs {
   const args: DoctorArgs = { json: false, absolute: false, require: [], cronPath: CRON_DEFAULT_PATH, help: false };
@@ -37,6 +52,8 @@ function parseDoctorArgs(argv: string[]): DoctorArgs {
       case '--json': args.json = true; break;
       case '--absolute': args.absolute = true; break;
       case '-h': case '--help': args.help = true; break;
+      case '--user': args.user = value(); break;
+      case '--crontab': args.crontab = value(); break;
       case '--dir': args.dir = value(); break;
       case '--host': args.host = value(); break;
       case '--require': args.require.push(value()); break;
@@ -47,14 +64,33 @@ function parseDoctorArgs(argv: string[]): DoctorArgs {
   return args;
 }
 
+/** Whose setup to inspect: ours, or with --user (root only) another user's, judged with their uid and groups. */
+function target(args: DoctorArgs, io: Io): { ctx: Context; user: string; who: Who; asRoot: boolean } {
+  const self = io.env.LOGNAME ?? io.env.USER ?? userInfo().username;
+  const uid = process.getuid?.() ?? 0;
+  if (args.user === undefined || (args.user === self && uid !== 0)) {
+    return { ctx: contextFor(args, io, silentReporter), user: self, who: undefined, asRoot: false };
+  }
+  if (uid !== 0) {
+    throw new AgentkeepError('USAGE', `--user ${args.user} needs root: only root may read another user's crontab and judge their files`,
+      `check your own setup with: agentkeep doctor; or ask root to run: sudo agentkeep doctor --user ${args.user}`);
+  }
+  const account = lookupAccount(args.user);
+  // Cron gives the user's jobs a HOME from the password database and no agent variables.
+  const env: NodeJS.ProcessEnv = { HOME: account.home, LOGNAME: account.name, USER: account.name, SHELL: '/bin/sh', PATH: args.cronPath };
+  const ctx = userContext(account, args, env, silentReporter);
+  return { ctx, user: account.name, who: account.uid === 0 ? undefined : { uid: account.uid, gids: accountGroups(account) }, asRoot: account.uid !== 0 };
+}
+
 /** Runs `agentkeep doctor`. */
 export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   try {
     const args = parseDoctorArgs(argv);
     if (args.help) { io.stdout(HELP); return EXIT.ok; }
-    const ctx = contextFor(args, io, silentReporter);
+    const { ctx, user, who, asRoot } = target(args, io);
+    const crontab = readCrontab({ file: args.crontab, otherUser: asRoot ? user : undefined });
     const report = await inspect({
-      ctx, user: io.env.LOGNAME ?? io.env.USER ?? userInfo().username,
+      ctx, user, who, asRoot, crontab,
       dir: args.dir, absolute: args.absolute, host: args.host,
       require: args.require, cronPath: args.cronPath, userPath: io.env.PATH ?? '',
     });

@@ -57,6 +57,17 @@ export async function tryLock(path: string): Promise<{ release: () => Promise<vo
   }
 }
 
+/** True when a live holder has the lock right now (its lock is fresh); looks only, never takes or removes it. */
+export async function isLockHeld(path: string): Promise<boolean> {
+  const lockfile = (await import('proper-lockfile')).default;
+  try {
+    return await lockfile.check(path, { realpath: false, stale: STALE_MS });
+  } catch {
+    // A run-locks directory we cannot search: agentrun's own takeRunLock would refuse it first, so not "held".
+    return false;
+  }
+}
+
 /** Waits up to `waitMs` for the lock, giving `whileWaiting` a chance to make it unnecessary. */
 export async function acquireLock<T>(path: string, opts: LockWaitOptions<T>): Promise<LockOutcome<T>> {
   const deadline = Date.now() + opts.waitMs;

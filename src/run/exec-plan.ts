@@ -38,12 +38,13 @@ function executable(path: string): 'yes' | 'denied' | 'missing' {
 /**
  * What execvp(3) would make of the command, decided before exec so that a missing or
  * unexecutable command gets agentrun's own message and 127/126, exactly as a spawned job does.
+ * `check` judges one candidate path (doctor --user judges it for another user).
  */
-export function commandProblem(command: string, env: NodeJS.ProcessEnv): JobResult | undefined {
+export function commandProblem(command: string, env: NodeJS.ProcessEnv, check: (path: string) => 'yes' | 'denied' | 'missing' = executable): JobResult | undefined {
   const dirs = command.includes('/') ? [''] : (env.PATH ?? '').split(':');
   let denied = false;
   for (const dir of dirs) {
-    const found = executable(command.includes('/') ? command : join(dir === '' ? '.' : dir, command));
+    const found = check(command.includes('/') ? command : join(dir === '' ? '.' : dir, command));
     if (found === 'yes') return undefined;
     if (found === 'denied') denied = true;
   }

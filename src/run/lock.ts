@@ -5,7 +5,7 @@
 // by a SIGKILLed agentrun never gets a second copy running beside it.
 import { nodeCrypto } from '../lazy-crypto.js';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { AgentkeepError } from '../errors.js';
 import { ensureKeydir } from '../envfile/store.js';
 import { tryLock } from '../lock/lock.js';
@@ -52,11 +52,25 @@ function signalReaches(target: number): boolean {
   }
 }
 
-/** What `NAME.job` says is still running, if anything: the recorded job outlives its agentrun. */
-function recordedJobRunning(jobFile: string): string | undefined {
+/** Where the run lock NAME of a key directory lives (proper-lockfile adds `.lock`, the job record `.job`). */
+export function runLockPath(keydir: string, name: string): string {
+  return join(keydir, 'run-locks', name);
+}
+
+/** The refusal (exit 75) of a run whose lock NAME at `path` an earlier run still holds after `waitMs`; `orphan` names a job whose agentrun is gone. */
+export function lockHeldError(name: string, path: string, waitMs: number, orphan?: string): AgentkeepError {
+  const waited = waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1000)} s` : '';
+  const who = orphan !== undefined ? `is held: an earlier run's job (${orphan}) is still running, although its agentrun is gone` : 'is held by an earlier run that is still running';
+  return new AgentkeepError('LOCK_HELD', `not started: the lock "${name}" ${who} (${path}.lock)${waited}`,
+    waitMs > 0 ? 'the earlier run is taking longer than usual; raise --lock-wait or check it with: ps -ef | grep agentrun'
+      : 'nothing to do if the earlier run is just long; to wait for it instead, add --lock-wait DURATION (e.g. --lock-wait 10m)');
+}
+
+/** What the job record beside the lock at `path` says is still running, if anything: a job can outlive its agentrun. */
+export function orphanedJob(path: string): string | undefined {
   let text: string;
   try {
-    text = readFileSync(jobFile, 'utf8');
+    text = readFileSync(`${path}.job`, 'utf8');
   } catch {
     return undefined;
   }
@@ -72,15 +86,14 @@ export async function takeRunLock(keydir: string, uid: number, name: string, wai
   // The key directory itself first: ensureKeydir(run-locks) alone would create or accept a parent
   // that is group-writable or someone else's, and put our lock files inside it.
   ensureKeydir(keydir, uid);
-  const dir = join(keydir, 'run-locks');
-  ensureKeydir(dir, uid);
-  const path = join(dir, name);
+  const path = runLockPath(keydir, name);
+  ensureKeydir(dirname(path), uid);
   const jobFile = `${path}.job`;
   const deadline = Date.now() + waitMs;
   for (;;) {
     let held = await tryLock(path);
     // A lock taken over from a killed agentrun is not ours while its job still runs.
-    const orphan = held ? recordedJobRunning(jobFile) : undefined;
+    const orphan = held ? orphanedJob(path) : undefined;
     if (held && orphan !== undefined) {
       await held.release();
       held = undefined;
@@ -94,13 +107,7 @@ export async function takeRunLock(keydir: string, uid: number, name: string, wai
         },
       };
     }
-    if (Date.now() >= deadline) {
-      const waited = waitMs > 0 ? ` after waiting ${Math.round(waitMs / 1000)} s` : '';
-      const who = orphan !== undefined ? `is held: an earlier run's job (${orphan}) is still running, although its agentrun is gone` : 'is held by an earlier run that is still running';
-      throw new AgentkeepError('LOCK_HELD', `not started: the lock "${name}" ${who} (${path}.lock)${waited}`,
-        waitMs > 0 ? 'the earlier run is taking longer than usual; raise --lock-wait or check it with: ps -ef | grep agentrun'
-          : 'nothing to do if the earlier run is just long; to wait for it instead, add --lock-wait DURATION (e.g. --lock-wait 10m)');
-    }
+    if (Date.now() >= deadline) throw lockHeldError(name, path, waitMs, orphan);
     await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(10, deadline - Date.now()))));
   }
 }

@@ -2,9 +2,9 @@
 // link, created 0600, and refused when someone else owns it, group or others may write to it,
 // or it has other hard links. A write that fails (a full disk) never stops the supervisor: the
 // log stops there, the job keeps its timeout, lock and status, and the failure is reported.
-import { closeSync, constants, fstatSync, lstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import { AgentkeepError, isErrno } from '../errors.js';
+import { AgentkeepError, errnoText, isErrno } from '../errors.js';
 import { quoteSh } from '../envfile/render.js';
 import { describeMode } from '../envfile/store.js';
 
@@ -18,6 +18,20 @@ export interface RunLog {
   close(): void;
   /** Why writing stopped (e.g. `ENOSPC`), once a write has failed; the job goes on without the log. */
   failure(): string | undefined;
+}
+
+/** Why agentrun refuses an existing log file (a link, not a regular file, someone else's, writable by group or others, other hard links), or undefined. */
+export function logFileProblem(path: string, st: Stats, uid: number): AgentkeepError | undefined {
+  const refuse = (why: string, fix: string) => new AgentkeepError('UNSAFE_PATH', `refusing to write the log ${path}: ${why}`, fix);
+  if (st.isSymbolicLink()) return refuse('it is a symbolic link', `point --log at the real file, or remove the link: rm '${path}'`);
+  if (!st.isFile()) return refuse('it is not a regular file', 'point --log at a regular file');
+  if (st.uid !== uid) return refuse(`it is owned by uid ${st.uid}, not by you (uid ${uid})`, 'use a log file of your own');
+  if ((st.mode & 0o022) !== 0) return refuse(`mode ${describeMode(st.mode)} lets ${(st.mode & 0o002) !== 0 ? 'anyone' : 'the group'} write to it`, `run: chmod go-w '${path}'`);
+  if (st.nlink > 1) {
+    return refuse(`it has ${st.nlink} hard links, so the job's output would also land in another file`,
+      `log to a file of its own: mv '${path}' '${path}.old' (the other names keep their content)`);
+  }
+  return undefined;
 }
 
 /** Opens (or creates) the log for appending after checking who owns it. */
@@ -35,17 +49,10 @@ export function openRunLog(file: string, uid: number, cwd = process.cwd(), onFai
     }
     throw error;
   }
-  const st = fstatSync(fd);
-  const refuse = (why: string, fix: string) => {
+  const refused = logFileProblem(path, fstatSync(fd), uid);
+  if (refused) {
     closeSync(fd);
-    return new AgentkeepError('UNSAFE_PATH', `refusing to write the log ${path}: ${why}`, fix);
-  };
-  if (!st.isFile()) throw refuse('it is not a regular file', 'point --log at a regular file');
-  if (st.uid !== uid) throw refuse(`it is owned by uid ${st.uid}, not by you (uid ${uid})`, 'use a log file of your own');
-  if ((st.mode & 0o022) !== 0) throw refuse(`mode ${describeMode(st.mode)} lets ${(st.mode & 0o002) !== 0 ? 'anyone' : 'the group'} write to it`, `run: chmod go-w '${path}'`);
-  if (st.nlink > 1) {
-    throw refuse(`it has ${st.nlink} hard links, so the job's output would also land in another file`,
-      `log to a file of its own: mv '${path}' '${path}.old' (the other names keep their content)`);
+    throw refused;
   }
   let failed: string | undefined;
   const write = (data: Buffer) => {
@@ -90,4 +97,78 @@ export function openRunLog(file: string, uid: number, cwd = process.cwd(), onFai
 /** A command line as it would be typed, for log lines. */
 export function showCommand(argv: string[]): string {
   return argv.map(quoteSh).join(' ');
+}
+
+/** One agentrun line of a log: a start, an end, or a run that was not started. */
+export interface LogEvent {
+  /** The ISO timestamp the line starts with. */
+  at: string;
+  pid: number;
+  kind: 'start' | 'end' | 'not started';
+  /** The text after `start: ` / `end: ` / `not started: `. */
+  text: string;
+  /** The exit status an end or not-started line records. */
+  status: number | null;
+  /** How long the job ran, from an end line. */
+  seconds: number | null;
+}
+
+const EVENT = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) agentrun\[(\d+)\] (start|end|not started): (.*)$/;
+
+/** Parses one line written by `RunLog.line` (the formats agentrunMain writes); undefined for job output. */
+export function parseLogEvent(line: string): LogEvent | undefined {
+  const m = EVENT.exec(line);
+  if (!m) return undefined;
+  const text = m[4]!;
+  const status = /^exit status (\d+)/.exec(text)?.[1] ?? /\(exit status (\d+)\)(?: after [\d.]+ s)?$/.exec(text)?.[1];
+  const seconds = m[3] === 'end' ? / after ([\d.]+) s$/.exec(text)?.[1] : undefined;
+  return {
+    at: m[1]!, pid: Number(m[2]), kind: m[3] as LogEvent['kind'], text,
+    status: status === undefined ? null : Number(status), seconds: seconds === undefined ? null : Number(seconds),
+  };
+}
+
+/** The last start line and the last end (or not-started) line of a log's text. */
+export function lastEvents(text: string): { start: LogEvent | null; end: LogEvent | null } {
+  let start: LogEvent | null = null;
+  let end: LogEvent | null = null;
+  for (const line of text.split('\n')) {
+    const event = parseLogEvent(line);
+    if (event?.kind === 'start') start = event;
+    else if (event) end = event;
+  }
+  return { start, end };
+}
+
+/**
+ * The last `maxBytes` of a log that `uid` may have written (a regular file of theirs, opened
+ * without following a link or blocking on a FIFO), or why it cannot be read.
+ */
+export function readLogTail(path: string, uid: number, maxBytes = 256 * 1024): { text: string } | { problem: AgentkeepError | 'missing' } {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return { problem: 'missing' };
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    const refused = st && logFileProblem(path, st, uid);
+    if (refused) return { problem: refused };
+    return { problem: new AgentkeepError('IO', `cannot read the log ${path}: ${isErrno(error) ? errnoText(error) : String(error)}`) };
+  }
+  try {
+    const st = fstatSync(fd);
+    const refused = logFileProblem(path, st, uid);
+    if (refused) return { problem: refused };
+    const length = Math.min(st.size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, buffer, got, length - got, st.size - length + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { text: buffer.subarray(0, got).toString('utf8') };
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,11 +1,13 @@
 // `agentkeep doctor --json` under a cron-like environment: each failure state agentrun refuses
 // is reported with its stable code and fix, the healthy state exits 0, and nothing is changed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AGENTKEEP, AGENTRUN, HOST, Sandbox, alive, run, waitFor } from '../helpers/sandbox.js';
-import { cronAgentrun, cronEnv, setupAgent, sshAdd, sshAddWipe } from '../helpers/agentrun.js';
+import { cronAgentrun, cronEnv, setupAgent, spawnAgentrun, sshAdd, sshAddWipe } from '../helpers/agentrun.js';
 import type { DoctorReport } from '../../src/doctor/inspect.js';
+
+const codes = (r: DoctorReport) => r.problems.map((p) => p.code);
 
 describe('agentkeep doctor', () => {
   let sb: Sandbox;
@@ -33,7 +35,6 @@ describe('agentkeep doctor', () => {
     return { code: r.code, report: JSON.parse(r.stdout) as DoctorReport, stderr: r.stderr };
   }
 
-  const codes = (r: DoctorReport) => r.problems.map((p) => p.code);
 
   it('when everything a cron job needs is in place then it reports healthy and exits 0', async () => {
     const { sock, pid, cronPath } = loggedIn();
@@ -180,5 +181,44 @@ describe('agentkeep doctor', () => {
     const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--frob'], { env: cronEnv(sb) });
     expect(r.code).toBe(64);
     expect(r.stderr).toContain('unknown doctor argument "--frob"');
+  });
+});
+
+describe('agentkeep doctor --crontab', () => {
+  let sb: Sandbox;
+  afterEach(() => sb?.cleanup());
+
+  it('when an entry\'s --lock is held by a running job then it would exit 75 with LOCK_HELD, the entry with every key would run, and a bad option is 64 after 127', async () => {
+    sb = new Sandbox('ak-doctor-');
+    const key = sb.keygen('backup_ed25519');
+    const agent = setupAgent(sb);
+    sshAdd(sb, agent.sock, key);
+    const { child, done } = spawnAgentrun(sb, ['--lock', 'nightly', 'sleep', '20']);
+    expect(await waitFor(() => existsSync(join(sb.keydir, 'run-locks', 'nightly.lock')))).toBe(true);
+    const crontab = join(sb.dir, 'crontab');
+    const bin = join(sb.dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(AGENTRUN, join(bin, 'agentrun'));
+    writeFileSync(crontab, [
+      `@daily PATH=${bin}:/usr/bin:/bin:${dirname(process.execPath)} agentrun --lock nightly true`,
+      `@hourly ${join(bin, 'agentrun')} --require backup_ed25519 cat%input for the job`,
+      '@weekly agentrun --frob true',
+      '',
+    ].join('\n'));
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json', '--crontab', crontab, '--cron-path', `/usr/bin:/bin:${dirname(process.execPath)}`], { env: cronEnv(sb) });
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(report.crontab).toMatchObject({ source: crontab, present: true, entries: 3 });
+    expect(report.jobs.map((j) => [j.line, j.schedule, j.status, j.issues.map((i) => i.code)])).toEqual([
+      [1, '@daily', 75, ['LOCK_HELD']],
+      [2, '@hourly', 0, []],
+      // cron's sh would not even find agentrun on the default PATH (127); then agentrun would refuse --frob (64).
+      [3, '@weekly', 127, ['AGENTRUN_NOT_ON_CRON_PATH', 'JOB_USAGE']],
+    ]);
+    expect(report.jobs[0]).toMatchObject({ pathSource: 'entry', lock: { name: 'nightly', held: true } });
+    expect(report.jobs[1]).toMatchObject({ command: `${join(bin, 'agentrun')} --require backup_ed25519 cat`, agentrun: join(bin, 'agentrun'), pathSource: 'default' });
+    expect(codes(report)).toEqual(['LOCK_HELD', 'AGENTRUN_NOT_ON_CRON_PATH', 'JOB_USAGE']);
+    child.kill('SIGTERM');
+    await done;
   });
 });

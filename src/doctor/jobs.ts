@@ -1,0 +1,289 @@
+// One crontab entry that runs agentrun, judged the way that run would go: cron's sh finding
+// agentrun and node on the entry's PATH, agentrun's own parser and preflight, its --log, its
+// --lock, and the job's command on that PATH — each reason it would not run with its exit status
+// and fix, in the order agentrun meets them. Also what the --log file says about the last run.
+import { lstatSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { asAgentkeepError, AgentkeepError, EXIT } from '../errors.js';
+import { silentReporter, userContext, type Context } from '../context.js';
+import { findAgent } from '../agent/discover.js';
+import { parseRunArgs, type RunArgs } from '../run/args.js';
+import { fixCommand, preflight, resolveRequired, type RequiredKey } from '../run/preflight.js';
+import { defaultLockName, lockHeldError, orphanedJob, runLockPath } from '../run/lock.js';
+import { lastEvents, logFileProblem, readLogTail, showCommand, type LogEvent } from '../run/log.js';
+import { commandProblem } from '../run/exec-plan.js';
+import { isLockHeld } from '../lock/lock.js';
+import { SYSTEM_PATH } from '../cli/cron-path.js';
+import { canAccess, executableBy, findOnPath, type Who } from './access.js';
+import type { CrontabEntry } from './crontab.js';
+import type { JobIssue, ProblemCode } from './problems.js';
+import { splitCommands } from './sh-words.js';
+import { localTime } from './times.js';
+
+/** Everything doctor learned about one agentrun entry; `--json` prints it as an element of `jobs`. */
+export interface JobReport {
+  line: number;
+  schedule: string;
+  /** The command as cron hands it to the shell (the crontab text before any `%`). */
+  command: string;
+  /** The PATH the entry runs with, and where it was set. */
+  path: string;
+  pathSource: 'crontab' | 'default' | 'entry';
+  shell: string;
+  mailto: string | null;
+  /** Where cron's sh finds agentrun and the launcher finds node on that PATH; null when not found. */
+  agentrun: string | null;
+  node: string | null;
+  /** The job's own command (agentrun's COMMAND) and where it resolves on that PATH; null when not found. */
+  program: { name: string; path: string | null } | null;
+  ephemeral: boolean;
+  required: Array<{ key: string; fingerprint: string | null; loaded: boolean }>;
+  lock: { name: string; path: string; held: boolean } | null;
+  log: { path: string; exists: boolean; lastStart: LogEvent | null; lastEnd: LogEvent | null } | null;
+  /** The last run the --log file records: when, its exit status (null while it runs), how long, and why it failed. */
+  lastRun: { at: string; status: number | null; seconds: number | null; why: string | null } | null;
+  /** What agentrun would exit with if the entry ran now, before the job itself runs: 0 when it would run. */
+  status: number;
+  /** Every reason it would not run, the first one giving `status`. */
+  issues: JobIssue[];
+  /** Set when the command holds something only the shell can expand (`$(...)`), so words may differ at run time. */
+  note: string | null;
+}
+
+/** Who the entries belong to and how to word the advice, shared by every entry of one crontab. */
+export interface JobsContext {
+  account: { name: string; uid: number; home: string };
+  /** Whose permissions decide access checks: undefined for ourselves. */
+  who: Who;
+  /** `log in as bk and run: CMD`, worded for whoever reads the report. */
+  advice: (command: string) => string;
+  /** cron's PATH where the crontab sets none. */
+  defaultPath: string;
+  /** The caller's PATH, to point at a program the crontab's PATH misses. */
+  userPath: string;
+  boot: Date | null;
+  agent: { answering: boolean; started: Date | null };
+}
+
+/** The words of the first simple command in an entry that runs agentrun (by name, or a path ending in /agentrun). */
+function findAgentrun(entry: CrontabEntry, env: Record<string, string>): { words: string[]; assignments: Record<string, string>; dynamic: boolean } | undefined {
+  for (const cmd of splitCommands(entry.command, (name) => env[name])) {
+    const first = cmd.words[0];
+    if (first === 'agentrun' || first?.endsWith('/agentrun')) {
+      return { words: cmd.words, assignments: Object.fromEntries(cmd.assignments.map((a) => [a.name, a.value])), dynamic: cmd.dynamic };
+    }
+  }
+  return undefined;
+}
+
+/** The first executable NAME on the entry's PATH for the job's user, from cron's working directory (HOME). */
+function which(name: string, path: string, jc: JobsContext): string | null {
+  return findOnPath(name, path, jc.who, jc.account.home);
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The fix for a program missing from the entry's PATH: the directory where it is, or what to install. */
+function pathFix(name: string, entryPath: string, jc: JobsContext, install: string): string {
+  const found = which(name, [...jc.userPath.split(':'), ...SYSTEM_PATH].join(':'), jc);
+  if (found === null) return install;
+  const dir = dirname(found);
+  return `${name} is ${found}; put its directory on the crontab's PATH line: PATH=${dir}:${entryPath}`;
+}
+
+/** "no agent: rebooted at ..., nobody logged in since" and the like, from the last run's log line. */
+function lastRunWhy(event: LogEvent, command: string[], jc: JobsContext): string | null {
+  if (event.status === 0 || event.status === null) return null;
+  let text = event.text.replace(/ after [\d.]+ s$/, '').replace(/ \(exit status \d+\)$/, '');
+  if (event.kind === 'end' && /^exit status \d+$/.test(text)) return 'the job itself failed (see its output in the log)';
+  text = text.replace(/^not started: /, '');
+  const shown = `${showCommand(command)}: `;
+  if (text.startsWith(shown)) text = text.slice(shown.length);
+  if (/^no (usable )?ssh-agent/.test(text)) {
+    const at = new Date(event.at);
+    if (jc.boot === null || jc.boot > at) return 'no agent';
+    const since = jc.agent.started !== null && jc.agent.started > at
+      ? `the agent was started later, at ${localTime(jc.agent.started)}`
+      : jc.agent.answering ? 'an agent answers now' : 'nobody logged in since';
+    return `no agent: rebooted at ${localTime(jc.boot)}, ${since}`;
+  }
+  if (/answers but holds no keys/.test(text)) return 'the agent held no keys';
+  const missing = /^required keys? not loaded in the ssh-agent at .*?: (.*?); it holds/.exec(text);
+  if (missing) return `key not loaded: ${missing[1]}`;
+  if (/the lock ".*" is held/.test(text)) return 'the lock was held by an earlier run';
+  return text;
+}
+
+/** The problem code for a refusal from agentrun's preflight. */
+function preflightCode(error: AgentkeepError, ctx: Context): ProblemCode {
+  switch (error.code) {
+    case 'KEY_NOT_LOADED': return 'JOB_KEY_NOT_LOADED';
+    case 'NO_IDENTITIES': return 'NO_IDENTITIES';
+    case 'KEY_FILE': return 'KEY_FILE';
+    case 'UNSAFE_PATH': case 'UNSAFE_HOME': return 'UNSAFE_PATH';
+    case 'NO_AGENT':
+      if (!lstatSync(ctx.paths.keydir, { throwIfNoEntry: false })) return 'KEYDIR_MISSING';
+      if (!lstatSync(ctx.paths.sh, { throwIfNoEntry: false })) return 'ENV_FILE_MISSING';
+      return error.message.includes('not a valid env file') ? 'ENV_FILE_INVALID' : 'AGENT_NOT_ANSWERING';
+    default: return 'AGENT_NOT_ANSWERING';
+  }
+}
+
+/** The --log checks agentrun makes when it opens the log (exit 78 or 1), made without opening it for writing. */
+function logIssue(path: string, jc: JobsContext): JobIssue | undefined {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch { /* missing, or above a directory we cannot search: the directory checks below say which */ }
+  if (st) {
+    const refused = logFileProblem(path, st, jc.account.uid);
+    if (refused) return { code: 'UNSAFE_PATH', status: refused.exitCode, message: refused.message, fix: refused.hint ?? '' };
+    if (!canAccess(path, jc.who, 'w')) {
+      return { code: 'JOB_LOG_NOT_WRITABLE', status: EXIT.failure, message: `${jc.account.name} cannot write to the log ${path}`, fix: `run: chmod u+w '${path}'` };
+    }
+    return undefined;
+  }
+  const dir = dirname(path);
+  if (!isDir(dir)) return { code: 'JOB_LOG_NOT_WRITABLE', status: EXIT.failure, message: `the log's directory ${dir} does not exist, so agentrun cannot create ${path}`, fix: `create it: mkdir -p '${dir}'` };
+  if (!canAccess(dir, jc.who, 'w') || !canAccess(dir, jc.who, 'x')) {
+    return { code: 'JOB_LOG_NOT_WRITABLE', status: EXIT.failure, message: `${jc.account.name} cannot create the log ${path}: the directory ${dir} is not writable for them`, fix: `point --log at a file in a directory of ${jc.account.name}'s own, e.g. --log "$HOME/job.log"` };
+  }
+  return undefined;
+}
+
+/** Judges one entry; undefined when its command does not run agentrun. */
+export async function inspectJob(entry: CrontabEntry, jc: JobsContext): Promise<JobReport | undefined> {
+  const { account } = jc;
+  // What cron gives the entry (HOME, LOGNAME, SHELL, PATH; LOGNAME cannot be overridden), then the crontab's settings.
+  const cronEnv: Record<string, string> = { HOME: account.home, SHELL: '/bin/sh', PATH: jc.defaultPath, ...entry.env, LOGNAME: account.name };
+  const found = findAgentrun(entry, cronEnv);
+  if (!found) return undefined;
+  const env: Record<string, string> = { ...cronEnv, ...found.assignments };
+  const path = env.PATH!;
+  const report: JobReport = {
+    line: entry.line, schedule: entry.schedule, command: entry.command, path,
+    pathSource: found.assignments.PATH !== undefined ? 'entry' : entry.env.PATH !== undefined ? 'crontab' : 'default',
+    shell: env.SHELL!, mailto: entry.env.MAILTO ?? null,
+    agentrun: which(found.words[0]!, path, jc), node: which('node', path, jc),
+    program: null, ephemeral: false, required: [], lock: null, log: null, lastRun: null, status: 0, issues: [],
+    note: found.dynamic ? 'the entry holds a $(...) or `...` substitution that only the shell can expand; its words may differ when cron runs it' : null,
+  };
+  const issues = report.issues;
+  const add = (issue: JobIssue) => { issues.push(issue); };
+
+  if (report.agentrun === null) {
+    add({
+      code: 'AGENTRUN_NOT_ON_CRON_PATH', status: EXIT.notFound,
+      message: found.words[0] === 'agentrun' ? `agentrun is not on the entry's PATH (${path}): cron's sh answers "agentrun: not found"` : `${found.words[0]} does not exist or is not executable`,
+      fix: pathFix('agentrun', path, jc, 'install agentkeep (see the README\'s "Install and run") and put the line agentkeep hook cron prints at the top of the crontab'),
+    });
+  }
+  if (report.node === null) {
+    add({
+      code: 'NODE_NOT_ON_CRON_PATH', status: EXIT.notFound, message: `node is not on the entry's PATH (${path}); agentrun runs node from PATH`,
+      fix: pathFix('node', path, jc, 'install Node.js >= 20 and put its directory on the crontab\'s PATH line'),
+    });
+  }
+
+  let args: RunArgs;
+  try {
+    const parsed = parseRunArgs(found.words.slice(1));
+    if (parsed.kind !== 'run') return finish(report);
+    args = parsed.args;
+  } catch (error) {
+    const e = asAgentkeepError(error);
+    add({ code: 'JOB_USAGE', status: e.exitCode, message: `agentrun would refuse this entry's options: ${e.message}`, fix: e.hint ?? 'see: agentrun --help' });
+    return finish(report);
+  }
+  report.ephemeral = args.ephemeral.length > 0;
+  const program = args.command[0]!;
+  // cron runs the entry in HOME, so relative paths (a command, --log, --dir) start there.
+  const programPath = program.includes('/') ? resolve(account.home, program) : program;
+
+  let ctx: Context;
+  try {
+    const dir = args.dir === undefined || isAbsolute(args.dir) ? args.dir : resolve(account.home, args.dir);
+    ctx = userContext(account, { dir, absolute: args.absolute, host: args.host }, env, silentReporter);
+  } catch (error) {
+    const e = asAgentkeepError(error);
+    add({ code: e.exitCode === EXIT.usage ? 'JOB_USAGE' : 'UNSAFE_PATH', status: e.exitCode, message: e.message, fix: e.hint ?? '' });
+    return finish(report);
+  }
+
+  if (args.log !== undefined) {
+    const logPath = resolve(account.home, args.log);
+    const tail = readLogTail(logPath, account.uid);
+    const events = 'text' in tail ? lastEvents(tail.text) : { start: null, end: null };
+    report.log = { path: logPath, exists: !('problem' in tail && tail.problem === 'missing'), lastStart: events.start, lastEnd: events.end };
+    const last = events.end !== null && (events.start === null || events.end.at >= events.start.at) ? events.end : events.start;
+    if (last) {
+      report.lastRun = { at: last.at, status: last.kind === 'start' ? null : last.status, seconds: last.kind === 'start' ? null : last.seconds, why: lastRunWhy(last, args.command, jc) };
+    }
+    const problem = logIssue(logPath, jc);
+    if (problem) add(problem);
+  }
+
+  if (!report.ephemeral) {
+    const required: RequiredKey[] = [];
+    for (const key of args.require) {
+      try {
+        required.push(...resolveRequired([key], ctx.home));
+      } catch (error) {
+        const e = asAgentkeepError(error);
+        add({ code: 'KEY_FILE', status: e.exitCode, message: e.message, fix: e.hint ?? '' });
+        report.required.push({ key, fingerprint: null, loaded: false });
+      }
+    }
+    let loaded = new Set<string>();
+    try {
+      const { agent } = await findAgent(ctx, { inherit: true, allowForwarded: false, persist: false });
+      loaded = new Set(agent?.identities.map((id) => id.fingerprint) ?? []);
+    } catch { /* an unsafe key directory: preflight below says so */ }
+    for (const key of required) report.required.push({ key: key.arg, fingerprint: key.fingerprint, loaded: loaded.has(key.fingerprint) });
+    report.required.sort((a, b) => args.require.indexOf(a.key) - args.require.indexOf(b.key));
+    try {
+      await preflight(ctx, args, required);
+    } catch (error) {
+      const e = asAgentkeepError(error);
+      const code = preflightCode(e, ctx);
+      const keys = code === 'JOB_KEY_NOT_LOADED' ? required.filter((r) => !loaded.has(r.fingerprint)).map((r) => r.arg) : args.require;
+      const wantsLogin = e.code === 'NO_AGENT' || e.code === 'NO_IDENTITIES' || e.code === 'KEY_NOT_LOADED';
+      add({ code, status: e.exitCode, message: e.message, fix: wantsLogin ? jc.advice(fixCommand(args, keys)) : e.hint ?? '' });
+    }
+  }
+
+  if (args.lock !== undefined) {
+    const name = args.lock === true ? defaultLockName(args.command) : args.lock;
+    const lockPath = runLockPath(ctx.paths.keydir, name);
+    // Held by a running agentrun, or by a job whose agentrun was killed (agentrun would refuse both).
+    const orphan = orphanedJob(lockPath);
+    report.lock = { name, path: `${lockPath}.lock`, held: orphan !== undefined || await isLockHeld(lockPath) };
+    if (report.lock.held && args.lockWaitMs === 0) {
+      const e = lockHeldError(name, lockPath, 0, orphan);
+      add({ code: 'LOCK_HELD', status: e.exitCode, message: e.message.replace(/^not started: /, ''), fix: e.hint ?? '' });
+    }
+  }
+
+  const missing = commandProblem(programPath, { PATH: path }, jc.who === undefined ? undefined : (p) => executableBy(p, jc.who!));
+  report.program = { name: program, path: missing ? null : which(programPath, path, jc) };
+  if (missing?.kind === 'not-run') {
+    add({
+      code: 'JOB_COMMAND_NOT_FOUND', status: missing.status, message: missing.reason,
+      fix: missing.status === EXIT.notFound && !program.includes('/')
+        ? pathFix(program, path, jc, `install ${program}, or give its full path in the entry`)
+        : `make it executable (chmod +x '${programPath}'), or fix the path in the entry`,
+    });
+  }
+  return finish(report);
+}
+
+function finish(report: JobReport): JobReport {
+  report.status = report.issues[0]?.status ?? 0;
+  return report;
+}

@@ -1,0 +1,39 @@
+// When the machine booted and when a process started, for "rebooted at ..., nobody logged in
+// since". Linux /proc first; `uptime -s` where /proc/stat is missing.
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+/** /proc/PID/stat counts in USER_HZ, which Linux fixes at 100 for every user-space interface. */
+const USER_HZ = 100;
+
+/** The last boot: /proc/stat's btime, else `uptime -s`; null when neither answers. */
+export function bootTime(): Date | null {
+  try {
+    const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
+    if (btime !== undefined) return new Date(Number(btime) * 1000);
+  } catch { /* no /proc: ask uptime */ }
+  const r = spawnSync('uptime', ['-s'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+  const text = r.status === 0 ? r.stdout.trim() : '';
+  const at = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(text) ? new Date(text.replace(' ', 'T')) : null;
+  return at && !Number.isNaN(at.getTime()) ? at : null;
+}
+
+/** When PID started (field 22 of /proc/PID/stat, ticks after boot); null when unknown. */
+export function processStartTime(pid: number, boot: Date | null): Date | null {
+  if (boot === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? new Date(boot.getTime() + (ticks / USER_HZ) * 1000) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A time as local `YYYY-MM-DD HH:MM:SS`, the way an administrator reads a log. */
+export function localTime(at: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())} ${p(at.getHours())}:${p(at.getMinutes())}:${p(at.getSeconds())}`;
+}
