@@ -59,8 +59,17 @@ export function privateParent(env: NodeJS.ProcessEnv, uid: number): string {
 
 /** Creates a fresh 0700 directory with an unpredictable name under a safe parent (see privateParent). */
 export function makePrivateDir(env: NodeJS.ProcessEnv, uid: number, prefix: string): PrivateDir {
+  return makePrivateDirIn(privateParent(env, uid), uid, prefix);
+}
+
+/** The same under a given `parent`, which must be safe (unsafeParentReason). */
+export function makePrivateDirIn(parent: string, uid: number, prefix: string): PrivateDir {
+  const why = unsafeParentReason(parent, uid);
+  if (why !== undefined) {
+    throw new AgentkeepError('UNSAFE_PATH', `refusing to make a private directory in ${parent}: ${why}`, 'use a directory of your own');
+  }
   // mkdtemp: a random name, created with mode 0700 whatever the umask, failing if it exists.
-  const path = mkdtempSync(join(privateParent(env, uid), prefix));
+  const path = mkdtempSync(join(parent, prefix));
   const st = lstatSync(path);
   return { path, dev: st.dev, ino: st.ino };
 }

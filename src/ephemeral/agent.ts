@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { requestIdentities } from '../agent/protocol.js';
 import { sshAgentSpawnError } from '../agent/spawn.js';
 import { AgentkeepError } from '../errors.js';
-import { assertOwnSocketIn, makePrivateDir, removePrivateDir, unsafeParentReason, type PrivateDir } from '../private-dir.js';
-import { mkdtempSync, lstatSync } from 'node:fs';
+import { assertOwnSocketIn, makePrivateDir, makePrivateDirIn, removePrivateDir, type PrivateDir } from '../private-dir.js';
 
 /** A running private agent. */
 export interface EphemeralAgent {
@@ -25,7 +24,7 @@ export interface EphemeralAgent {
 
 const START_WAIT_MS = 5000;
 const STOP_WAIT_MS = 2000;
-// Agents started and not yet stopped, by PID: what the signal and exit hooks must clean up.
+// Watchdogs started and not yet stopped, by PID: what the signal and exit hooks must clean up.
 const live = new Map<number, { child: ChildProcess; dir: PrivateDir }>();
 const uid = (): number => process.getuid?.() ?? 0;
 
@@ -45,18 +44,14 @@ const WATCHDOG = [
   'rmdir "${1%/*}" 2>/dev/null; exit 0',
 ].join('\n');
 
-/** Makes the private directory: under `baseDir` when given (it must be safe), else where privateParent says. */
-function privateDirFor(env: NodeJS.ProcessEnv, baseDir: string | undefined): PrivateDir {
-  if (baseDir === undefined) return makePrivateDir(env, uid(), 'agentkeep-ephemeral-');
-  const why = unsafeParentReason(baseDir, uid());
-  if (why !== undefined) throw new AgentkeepError('UNSAFE_PATH', `refusing to make the private agent's directory in ${baseDir}: ${why}`, 'use a directory of your own');
-  const path = mkdtempSync(join(baseDir, 'agentkeep-ephemeral-'));
-  const st = lstatSync(path);
-  return { path, dev: st.dev, ino: st.ino };
-}
 const stopping = new Map<number, Promise<void>>();
 // The watchdog's PID for each agent's PID.
 const watchdogs = new Map<number, number>();
+
+/** Makes the private directory: under `baseDir` when given (it must be safe), else where privateParent says. */
+function privateDirFor(env: NodeJS.ProcessEnv, baseDir: string | undefined): PrivateDir {
+  return baseDir === undefined ? makePrivateDir(env, uid(), 'agentkeep-ephemeral-') : makePrivateDirIn(baseDir, uid(), 'agentkeep-ephemeral-');
+}
 
 function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
