@@ -4,6 +4,7 @@ import type { Context, Reporter } from '../context.js';
 import { assertOwnHome } from '../home-check.js';
 import { resolvePaths } from '../paths.js';
 import { assertUtf8 } from '../utf8-check.js';
+import { procBackend } from '../proc/backend.js';
 import type { Io } from './run-cli.js';
 
 /** Where the key directory and socket are, as the user wrote it (--dir, --absolute, --host, socket). */
@@ -17,6 +18,8 @@ export interface ContextOptions {
 /** Builds the Context: our uid, HOME (else the password database's; refused if not ours), the resolved paths, `report`. */
 export function contextFor(opts: ContextOptions, io: Io, report: Reporter): Context {
   const uid = process.getuid?.() ?? 0;
+  // A mistyped AGENTKEEP_PROC_BACKEND is a usage error here, at once, not deep inside a timer.
+  procBackend(io.env);
   assertUtf8(io.env.HOME, 'HOME');
   const home = io.env.HOME && io.env.HOME !== '' ? io.env.HOME : userInfo().homedir;
   // The key directory and key names resolve under HOME unless --dir says where to look.
