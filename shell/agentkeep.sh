@@ -31,9 +31,10 @@ _agentkeep_fast() {
     esac
   done
   case ${HOME-} in /*) ;; *) return 1 ;; esac
-  # `command`: a user's shell function named find, uname, id, ps, tr, sleep, kill, ssh-add,
-  # printf or env is never called.
-  command -v ssh-add >/dev/null 2>&1 && command -v find >/dev/null 2>&1 && command -v sleep >/dev/null 2>&1 || return 1
+  # `command` (and `exec` below): a user's shell function named find, uname, id, ps, tr, sleep,
+  # kill, ssh-add, printf or env is never called.
+  command -v ssh-add >/dev/null 2>&1 && command -v find >/dev/null 2>&1 && command -v sleep >/dev/null 2>&1 \
+    && command -v id >/dev/null 2>&1 || return 1
   # /proc (read by the shell itself) where Linux has it, else ps; as agentkeep picks its backend.
   case ${AGENTKEEP_PROC_BACKEND-} in
     ps) _agentkeep_proc= ;;
@@ -43,7 +44,7 @@ _agentkeep_fast() {
   if [ -n "$_agentkeep_proc" ]; then
     command -v tr >/dev/null 2>&1 || return 1
   else
-    command -v ps >/dev/null 2>&1 || return 1
+    command -v ps >/dev/null 2>&1 && command -v env >/dev/null 2>&1 || return 1
   fi
 
   # Our real uid, as agentkeep checks it (no `test -O`: posh and others lack it).
@@ -105,8 +106,9 @@ _agentkeep_fast() {
   else
     # The real uid, the state, the short name, then the command line with its words joined by
     # spaces (-ww: never cut). A name of ssh-agent holds no space, and the socket path none at
-    # all (checked above), so `-a SOCKET` is found between spaces.
-    _agentkeep_cmd=$(command ps -ww -o ruid= -o stat= -o ucomm= -o args= -p "$_agentkeep_pid" 2>/dev/null) || return 1
+    # all (checked above), so `-a SOCKET` is found between spaces. env -i: procps would read
+    # PS_PERSONALITY and PS_FORMAT from ours.
+    _agentkeep_cmd=$(command env -i PATH="$PATH" LC_ALL=C ps -ww -o ruid= -o stat= -o ucomm= -o args= -p "$_agentkeep_pid" 2>/dev/null) || return 1
     IFS=' ' read -r _agentkeep_uid _agentkeep_state _agentkeep_name _agentkeep_cmd <<_agentkeep_EOF
 $_agentkeep_cmd
 _agentkeep_EOF
@@ -129,7 +131,7 @@ _agentkeep_EOF
   [ -z "$_agentkeep_open" ] || return 1
 
   # The agent must answer within 2 s; SSH_AUTH_SOCK is set for this one command only.
-  _agentkeep_list=$(_agentkeep_bounded "$_agentkeep_sock")
+  _agentkeep_list=$(_agentkeep_bounded "$_agentkeep_sock" 2>/dev/null)
   case $? in
     0) ;;
     1) [ "$_agentkeep_keys" = 0 ] || return 1 ;; # answered: no identities
@@ -163,23 +165,29 @@ _agentkeep_EOF
   return 0
 }
 
-# `ssh-add -L` against socket $1, killed after 2 s: what timeout(1) does, in POSIX sh. Both
-# helpers run in the background of this command substitution's subshell, where no job control
-# reports on them; the watchdog's output goes nowhere, so the substitution never waits for its
-# sleep, and on TERM the watchdog takes its sleep with it.
+# `ssh-add -L` against socket $1, killed after 2 s: what timeout(1) does, in POSIX sh. Run in
+# a command substitution, with stderr to /dev/null (shells report a killed job on it), whose
+# subshell has no job control to report on background jobs. A watchdog sleeps 2 s, then kills
+# ssh-add; when ssh-add ends first the watchdog is ended (TERM: its trap ends its sleep) and
+# waited for, so nothing of it outlives the call. `( exec prog ) &`: $! is then the program
+# itself (yash keeps a shell between `command prog &` and $!); `unset -f` first, because posh's
+# exec would call a user's function of that name (only in this subshell: the user keeps it).
 _agentkeep_bounded() {
-  SSH_AUTH_SOCK=$1 command ssh-add -L 2>/dev/null &
+  ( unset -f ssh-add 2>/dev/null; SSH_AUTH_SOCK=$1; export SSH_AUTH_SOCK; exec ssh-add -L ) &
   _agentkeep_job=$!
   {
-    trap 'command kill "$_agentkeep_nap" 2>/dev/null; exit 0' TERM
-    command sleep 2 &
+    trap 'command kill "$_agentkeep_nap"; wait "$_agentkeep_nap"; exit 0' TERM
+    ( unset -f sleep; exec sleep 2 ) &
     _agentkeep_nap=$!
-    wait "$_agentkeep_nap" && command kill -9 "$_agentkeep_job"
+    # Not `wait && kill` as the last command: mksh then loses the trap.
+    if wait "$_agentkeep_nap"; then command kill -9 "$_agentkeep_job"; fi
+    exit 0
   } </dev/null >/dev/null 2>&1 &
   _agentkeep_dog=$!
-  # if/else: the status survives a `set -e` that some shells keep in command substitutions.
+  # if/else and `|| :`: statuses survive a `set -e` that some shells keep in command substitutions.
   if wait "$_agentkeep_job"; then set -- 0; else set -- "$?"; fi
-  command kill "$_agentkeep_dog" 2>/dev/null || :
+  command kill "$_agentkeep_dog" || :
+  wait "$_agentkeep_dog" || :
   return "$1"
 }
 
