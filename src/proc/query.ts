@@ -40,8 +40,9 @@ export function processTree(root: number): number[] {
 
 /**
  * Whether `pid` was started with `flag VALUE` (its first `flag`): 'match', 'other' (another value),
- * 'absent', or undefined when its command line cannot be read. From ps's text the words are
- * found as ` flag VALUE ` between spaces, so a VALUE with spaces still matches exactly.
+ * 'absent', or undefined when its command line cannot be read. ps joins the words with spaces,
+ * so there ` flag VALUE ` is looked for between spaces: a VALUE with spaces is found, but so is
+ * one that stops at a space inside the real value (`/a` for `-a '/a b'`).
  */
 export function argumentOf(pid: number, flag: string, value: string): 'match' | 'other' | 'absent' | undefined {
   const cmd: CommandLine | undefined = procBackend().commandLine(pid);
