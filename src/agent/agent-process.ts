@@ -35,4 +35,3 @@ export function pidServesSocket(pid: number, path: string): boolean | undefined 
 export function findAgentBoundTo(path: string, uid: number): number | undefined {
   return listSshAgents(uid).find((pid) => argumentOf(pid, '-a', path) === 'match');
 }
-

@@ -34,8 +34,8 @@ export interface ProcBackend {
   commandLine(pid: number): CommandLine | undefined;
 }
 
-/** The environment variable that picks the backend (a test seam: `ps` on Linux tests the macOS/BSD path). */
-export const BACKEND_VARIABLE = 'AGENTKEEP_PROC_BACKEND';
+// The environment variable that picks the backend (a test seam: `ps` on Linux tests the macOS/BSD path).
+const BACKEND_VARIABLE = 'AGENTKEEP_PROC_BACKEND';
 
 let detected: ProcBackend | undefined;
 

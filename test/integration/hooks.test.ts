@@ -51,7 +51,9 @@ async function hookInOwnGroup(shell: HookShell, args: string[], env: NodeJS.Proc
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   await new Promise((resolve) => child.on('close', resolve));
   clearTimeout(timer);
-  return { stdout, stderr, ms: Date.now() - started, left: groupLeft(child.pid!) };
+  const left = groupLeft(child.pid!);
+  for (const entry of left) sb.track(Number(entry.split(' ')[0])); // cleanup kills what a failure left
+  return { stdout, stderr, ms: Date.now() - started, left };
 }
 
 function sshAddList(sock: string) {
