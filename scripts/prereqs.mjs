@@ -21,6 +21,8 @@ export const REQUIRED = {
   setpriv: 'util-linux', su: 'util-linux', runuser: 'util-linux', stty: 'coreutils', dd: 'coreutils', script: 'bsdutils', git: 'git',
   // A real cron daemon for the crontab tests (started by the test itself, stopped by PID).
   cron: 'cron', crontab: 'cron', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', truncate: 'coreutils', mktemp: 'coreutils', printenv: 'coreutils', ps: 'procps', time: 'time',
+  // The check that the ps backend reads no other process's /proc entries (test/integration/proc-strace.test.ts).
+  strace: 'strace',
 };
 
 const SEARCH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];

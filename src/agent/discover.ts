@@ -3,12 +3,13 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentkeepError } from '../errors.js';
-import type { Context } from '../context.js';
+import type { Context, Reporter } from '../context.js';
 import { parseShEnv } from '../envfile/parse.js';
 import { checkKeydir, ensureKeydir, readEnvFileText, writeEnvFiles, writeFileAtomic } from '../envfile/store.js';
 import { acquireLock } from '../lock/lock.js';
 import { probeSocket } from './probe.js';
-import { findAgentBoundTo, findSocketListener, isLiveSshAgent, pidServesSocket } from './proc.js';
+import { socketHoldersVisible, socketListener } from '../proc/sockets.js';
+import { findAgentBoundTo, isLiveSshAgent, pidServesSocket } from './agent-process.js';
 import type { Identity } from './protocol.js';
 import { startSshAgent } from './spawn.js';
 
@@ -47,15 +48,22 @@ type Owner = { kind: 'local'; pid: number } | { kind: 'unknown' } | { kind: 'for
 /**
  * Who serves a socket: a local ssh-agent of ours, another process (sshd: forwarded), or unknown.
  * A PID hint counts only if that ssh-agent holds the socket: a stale SSH_AGENT_PID next to a
- * forwarded SSH_AUTH_SOCK must not make the forwarded socket look local.
+ * forwarded SSH_AUTH_SOCK must not make the forwarded socket look local. Without /proc (the ps
+ * backend) the holder itself cannot be checked: --debug says so, and the agent's `-a SOCK` decides.
  */
-function socketOwner(sock: string, uid: number, pidHint: number | undefined): Owner {
-  if (pidHint !== undefined && isLiveSshAgent(pidHint, uid) && pidServesSocket(pidHint, sock) !== false) return { kind: 'local', pid: pidHint };
-  const listener = findSocketListener(sock);
+function socketOwner(sock: string, uid: number, pidHint: number | undefined, report: Reporter): Owner {
+  const unchecked = socketHoldersVisible() ? undefined : `which process holds ${sock} cannot be checked without /proc (ps backend)`;
+  if (pidHint !== undefined && isLiveSshAgent(pidHint, uid)) {
+    const serves = pidServesSocket(pidHint, sock);
+    if (serves === undefined && unchecked) report.debug(`${unchecked}; taking ssh-agent ${pidHint} (started without -a) at its word, as the socket answers`);
+    if (serves !== false) return { kind: 'local', pid: pidHint };
+  }
+  const listener = socketListener(sock);
   if (listener && listener.name === 'ssh-agent' && listener.uid === uid) return { kind: 'local', pid: listener.pid };
   if (listener) return { kind: 'foreign', name: listener.name, pid: listener.pid };
   // Unprivileged, another process's fds are hidden (ssh-agent is non-dumpable): try `-a SOCK`.
   const bound = findAgentBoundTo(sock, uid);
+  if (bound === undefined && unchecked) report.debug(`${unchecked}, and no ssh-agent of ours was started with -a ${sock}: its holder stays unknown (as for a forwarded agent)`);
   return bound !== undefined ? { kind: 'local', pid: bound } : { kind: 'unknown' };
 }
 
@@ -75,7 +83,7 @@ export async function agentFromPidfile(ctx: Context, persist: boolean): Promise<
     ctx.report.debug(`pidfile agent not usable: ${probe.detail}`);
     return { problem: `no ssh-agent is answering at ${sock} (from ${ctx.paths.sh}): ${probe.detail}` };
   }
-  const owner = socketOwner(sock, ctx.uid, pid);
+  const owner = socketOwner(sock, ctx.uid, pid, ctx.report);
   if (owner.kind === 'foreign' && owner.name === 'sshd') {
     return { problem: `${ctx.paths.sh} names a forwarded agent (${sock}, served by sshd); agentkeep never persists those` };
   }
@@ -102,7 +110,7 @@ export function ownAgentPid(ctx: Context): number | undefined {
   }
   socks.push(ctx.paths.socket);
   for (const sock of socks) {
-    const owner = socketOwner(sock, ctx.uid, undefined);
+    const owner = socketOwner(sock, ctx.uid, undefined, ctx.report);
     if (owner.kind === 'local') return owner.pid;
   }
   return undefined;
@@ -122,7 +130,7 @@ export async function agentFromEnvironment(ctx: Context, opts: FindOptions): Pro
     return undefined;
   }
   const envPid = Number(ctx.env.SSH_AGENT_PID);
-  const owner = socketOwner(sock, ctx.uid, Number.isInteger(envPid) && envPid > 0 ? envPid : undefined);
+  const owner = socketOwner(sock, ctx.uid, Number.isInteger(envPid) && envPid > 0 ? envPid : undefined, ctx.report);
   if (owner.kind === 'local') {
     if (opts.persist) writeEnvFiles(ctx.paths, { sock, pid: owner.pid }, ctx.uid);
     return { sock, pid: owner.pid, identities: probe.identities, source: 'environment' };
@@ -149,7 +157,7 @@ async function adoptOrClearStableSocket(ctx: Context): Promise<Agent | undefined
   const sock = ctx.paths.socket;
   const probe = await probeSocket(sock, ctx.uid);
   if (probe.usable) {
-    const owner = socketOwner(sock, ctx.uid, undefined);
+    const owner = socketOwner(sock, ctx.uid, undefined, ctx.report);
     return { sock, pid: owner.kind === 'local' ? owner.pid : undefined, identities: probe.identities, source: 'adopted' };
   }
   if (probe.why === 'missing') return undefined;

@@ -1,6 +1,6 @@
 // `--stop mine|others|all`: ends this user's ssh-agent processes and nothing else. Every
 // target is re-checked as a live ssh-agent with our real uid just before it is signalled.
-import { isLiveSshAgent, listSshAgents } from './proc.js';
+import { isLiveSshAgent, listSshAgents } from './agent-process.js';
 
 /** Which agents `--stop` ends. */
 export type StopWhich = 'mine' | 'others' | 'all';

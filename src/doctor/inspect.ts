@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { describeMode, readEnvFileText, unsafeReason } from '../envfile/store.js';
 import { parseShEnv } from '../envfile/parse.js';
 import { probeSocket } from '../agent/probe.js';
-import { findAgentBoundTo, isLiveSshAgent } from '../agent/proc.js';
+import { findAgentBoundTo, isLiveSshAgent } from '../agent/agent-process.js';
 import { describeBlob } from '../agent/keyblob.js';
 import { fixCommand, otherHostFiles, preflight, resolveRequired, type WhereOptions } from '../run/preflight.js';
 import { findOnPath, type Who } from './access.js';

@@ -1,7 +1,8 @@
 // When the machine booted and when a process started, for "rebooted at ..., nobody logged in
-// since". Linux /proc first; `uptime -s` where /proc/stat is missing.
+// since". Linux /proc first; `uptime -s` where /proc/stat is missing, `ps -o etime=` with the ps backend.
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { procBackend } from '../proc/backend.js';
 
 /** /proc/PID/stat counts in USER_HZ, which Linux fixes at 100 for every user-space interface. */
 const USER_HZ = 100;
@@ -18,8 +19,21 @@ export function bootTime(): Date | null {
   return at && !Number.isNaN(at.getTime()) ? at : null;
 }
 
-/** When PID started (field 22 of /proc/PID/stat, ticks after boot); null when unknown. */
+/** `[[DD-]HH:]MM:SS`, as POSIX `ps -o etime=` prints a process's age, in seconds; undefined when it is not that. */
+export function parseEtime(text: string): number | undefined {
+  const m = /^(?:(?:(\d+)-)?(\d+):)?(\d+):(\d+)$/.exec(text.trim());
+  if (!m) return undefined;
+  const [, d = '0', h = '0', min, sec] = m;
+  return ((Number(d) * 24 + Number(h)) * 60 + Number(min)) * 60 + Number(sec);
+}
+
+/** When PID started: /proc/PID/stat's field 22 (ticks after boot), or `ps -o etime=` with the ps backend; null when unknown. */
 export function processStartTime(pid: number, boot: Date | null): Date | null {
+  if (procBackend().name === 'ps') {
+    const r = spawnSync('ps', ['-o', 'etime=', '-p', String(pid)], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+    const age = r.status === 0 ? parseEtime(r.stdout) : undefined;
+    return age === undefined ? null : new Date(Date.now() - age * 1000);
+  }
   if (boot === null) return null;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

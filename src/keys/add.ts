@@ -1,13 +1,14 @@
 // Running ssh-add: once for all missing keys, prompting on the terminal or through the user's
 // askpass (both behind a shim that bounds retries), or fed a passphrase we hold through fd 3.
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePrivateDir, removePrivateDir, type PrivateDir } from '../private-dir.js';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { ASKPASS_TRIES } from './prompt.js';
 import { shellFile } from './shell-dir.js';
+import { childrenOf, processInfo, processTree } from '../proc/query.js';
 
 /** A non-interactive ssh-add (fd 3) that has not finished by then is killed. */
 const FD3_TIMEOUT_MS = 30_000;
@@ -63,46 +64,26 @@ function waitExit(child: ReturnType<typeof spawn>): Promise<{ code: number | nul
   });
 }
 
-/** Parent pid of each process /proc lets us read. */
-function parentPids(): Map<number, number[]> {
-  const children = new Map<number, number[]>();
-  let pids: string[] = [];
-  try { pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)); } catch { return children; }
-  for (const pid of pids) {
-    try {
-      // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(pid)]);
-    } catch { /* gone meanwhile */ }
-  }
-  return children;
-}
-
 function signal(pid: number, sig: NodeJS.Signals): void {
   try { process.kill(pid, sig); } catch { /* already gone */ }
-}
-
-/** `root` and its descendants, as /proc shows them now. */
-function processTree(root: number): number[] {
-  const found = [root];
-  const children = parentPids();
-  for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]!) ?? []));
-  return found;
 }
 
 /**
  * Kills `root` and its descendants (ssh-add, the askpass shim, the user's program and whatever
  * that runs). ssh-add stays in our process group so a Ctrl-C still reaches it; we find its
- * children through /proc instead, stopping each one first so that none forks or is re-parented
- * (and so lost to us) before the SIGKILL.
+ * children by their parent PID instead (src/proc: /proc or ps), stopping each one first so that
+ * none forks or is re-parented (and so lost to us) before the SIGKILL.
  */
 function killTree(root: number): void {
   const found = [root];
   signal(root, 'SIGSTOP');
   for (let round = 0; round < 5; round++) {
-    const children = parentPids();
-    const fresh = found.flatMap((p) => children.get(p) ?? []).filter((p) => !found.includes(p));
+    let fresh: number[];
+    try {
+      fresh = childrenOf(found).filter((p) => !found.includes(p));
+    } catch {
+      break; // no process table to read (ps missing): kill what we have
+    }
     if (fresh.length === 0) break;
     for (const pid of fresh) signal(pid, 'SIGSTOP');
     found.push(...fresh);
@@ -192,7 +173,8 @@ async function restoreTerminal(state: string): Promise<void> {
   try {
     const reader = Number(readFileSync(join(state, 'reader'), 'latin1').trim());
     // Only a dd of ours: the pid was written by the reader a moment ago, but check before killing.
-    if (reader > 1 && readFileSync(`/proc/${reader}/comm`, 'latin1').trim() === 'dd' && statSync(`/proc/${reader}`).uid === process.getuid?.()) signal(reader, 'SIGKILL');
+    const info = reader > 1 ? processInfo(reader) : undefined;
+    if (info?.name === 'dd' && info.uid === process.getuid?.()) signal(reader, 'SIGKILL');
   } catch { /* no reader recorded, or it is gone */ }
   // `stty -g` prints colon-separated hex numbers (GNU) or name=value pairs (BSD); nothing else is ours to pass on.
   if (!/^[0-9A-Za-z:=]+$/.test(settings)) return;

@@ -1,8 +1,7 @@
 // The note a login leaves in the key directory while it prompts under the key lock: its PID
 // and where the prompt is, so that the logins waiting on the lock can say whom they wait for.
 import { unlinkSync } from 'node:fs';
-import { existsSync } from 'node:fs';
-import { procInfo } from '../agent/proc.js';
+import { isRunning } from '../proc/query.js';
 import { readEnvFileText, writeFileAtomic } from '../envfile/store.js';
 
 /** Who is prompting: the agentkeep process and the terminal (or askpass program) it asks on. */
@@ -39,19 +38,6 @@ export function readPromptNote(path: string, uid: number, live = true): PromptNo
   const m = /^([1-9]\d{0,9})\n([\x20-\x7e]{1,200})\n$/.exec(text ?? '');
   if (!m) return undefined;
   const note = { pid: Number(m[1]), place: m[2]! };
-  return !live || isAlive(note.pid) ? note : undefined;
-}
-
-/** A killed prompter may linger as a zombie until its parent shell reaps it: that is gone too. */
-function isAlive(pid: number): boolean {
-  if (existsSync('/proc/self/status')) {
-    const info = procInfo(pid);
-    return info !== undefined && info.state !== 'Z' && info.state !== 'X';
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  // A killed prompter may linger as a zombie until its parent shell reaps it: that is gone too.
+  return !live || isRunning(note.pid) ? note : undefined;
 }

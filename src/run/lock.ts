@@ -4,11 +4,12 @@
 // holder was killed is taken over only once no process of that job is left, so a job orphaned
 // by a SIGKILLed agentrun never gets a second copy running beside it.
 import { nodeCrypto } from '../lazy-crypto.js';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AgentkeepError } from '../errors.js';
 import { ensureKeydir } from '../envfile/store.js';
 import { tryLock } from '../lock/lock.js';
+import { groupMembers } from '../proc/query.js';
 
 /** The lock name used by a bare `--lock`: the command's name plus a digest of the whole command line. */
 export function defaultLockName(command: string[]): string {
@@ -22,25 +23,6 @@ export interface RunLock {
   /** Records the job's process group (or its PID when it shares ours), so the lock outlives a killed agentrun. */
   recordJob(target: { pgid: number } | { pid: number }): void;
   release(): Promise<void>;
-}
-
-/** True while a process of group `pgid` is alive and not a zombie (a zombie runs nothing). */
-export function groupRunning(pgid: number): boolean {
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return signalReaches(-pgid);
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(group) === pgid && state !== 'Z') return true;
-    } catch { /* exited meanwhile */ }
-  }
-  return false;
 }
 
 function signalReaches(target: number): boolean {
@@ -76,7 +58,8 @@ export function orphanedJob(path: string): string | undefined {
   }
   const pgid = /^pgid (\d+)$/m.exec(text)?.[1];
   const pid = /^pid (\d+)$/m.exec(text)?.[1];
-  if (pgid !== undefined && groupRunning(Number(pgid))) return `process group ${pgid}`;
+  // A zombie runs nothing: only members that still run hold the lock.
+  if (pgid !== undefined && groupMembers(Number(pgid)).length > 0) return `process group ${pgid}`;
   if (pid !== undefined && signalReaches(Number(pid))) return `process ${pid}`;
   return undefined;
 }

@@ -21,6 +21,14 @@ export function withNode(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return path.split(delimiter).includes(nodeDir) ? env : { ...env, PATH: path === '' ? nodeDir : `${path}${delimiter}${nodeDir}` };
 }
 
+/** The process backends (src/proc) that backend-sensitive tests run under: Linux's /proc, and ps as on macOS and the BSDs. */
+export const PROC_BACKENDS = ['proc', 'ps'] as const;
+
+/** The environment that makes agentkeep, agentrun and the sh hook use `backend`. */
+export function backendEnv(backend: (typeof PROC_BACKENDS)[number]): NodeJS.ProcessEnv {
+  return { AGENTKEEP_PROC_BACKEND: backend };
+}
+
 /** What a finished process did. */
 export interface RunResult {
   code: number | null;

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, wr
 import { createServer, createConnection, type Server } from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { alive, HOST, parseShEval, run, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { alive, backendEnv, HOST, parseShEval, PROC_BACKENDS, run, Sandbox, waitFor } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 const servers: Server[] = [];
@@ -228,14 +228,26 @@ describe('recovering from a dead or damaged state', () => {
   });
 });
 
-describe('the inherited environment', () => {
+describe.each(PROC_BACKENDS)('the inherited environment (%s backend)', (backend) => {
   it('when SSH_AUTH_SOCK names a local ssh-agent of ours then it is adopted and written to the env files', async () => {
     sb = new Sandbox();
     const inherited = sb.startAgent(join(sb.dir, 'inherited.sock'));
-    const r = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: inherited.sock } });
+    const r = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: inherited.sock, ...backendEnv(backend) } });
     expect(r.code, r.stderr).toBe(0);
     expect(parseShEval(r.stdout)).toEqual({ SSH_AUTH_SOCK: inherited.sock, SSH_AGENT_PID: String(inherited.pid) });
     expect(readFileSync(sb.file('sh'), 'utf8')).toBe(r.stdout);
+  });
+
+  it('when the environment comes from eval "$(ssh-agent)" (no -a) then that agent is adopted, and --debug says what could not be checked', async () => {
+    sb = new Sandbox();
+    const out = spawnSync('ssh-agent', ['-s'], { env: { ...sb.env, TMPDIR: sb.dir }, encoding: 'utf8' });
+    const inherited = parseShEval(out.stdout.replace(/ echo Agent pid \d+;/, ''));
+    sb.track(Number(inherited.SSH_AGENT_PID));
+    expect(inherited.SSH_AUTH_SOCK, out.stderr).toMatch(/^\//);
+    const r = await sb.agentkeep(['--eval', '--debug'], { env: { SSH_AUTH_SOCK: inherited.SSH_AUTH_SOCK, SSH_AGENT_PID: inherited.SSH_AGENT_PID, ...backendEnv(backend) } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseShEval(r.stdout)).toEqual(inherited);
+    expect(r.stderr.includes(`which process holds ${inherited.SSH_AUTH_SOCK} cannot be checked without /proc`)).toBe(backend === 'ps');
   });
 
   it('when SSH_AUTH_SOCK is forwarded but a stale SSH_AGENT_PID names a local agent of ours then the forwarded socket is still not adopted', async () => {
@@ -246,18 +258,10 @@ describe('the inherited environment', () => {
     const relay = createServer((c) => { const up = createConnection(real.sock); c.pipe(up).pipe(c); c.on('error', () => up.destroy()); up.on('error', () => c.destroy()); });
     servers.push(relay);
     await new Promise<void>((r) => relay.listen(forwarded, r));
-    const r = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: forwarded, SSH_AGENT_PID: String(unrelated.pid) } });
+    const r = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: forwarded, SSH_AGENT_PID: String(unrelated.pid), ...backendEnv(backend) } });
     expect(r.code, r.stderr).toBe(0);
     expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
     expect(readFileSync(sb.file('sh'), 'utf8')).not.toContain('forwarded');
-  });
-
-  it('when --noinherit is given then the inherited agent is ignored and agentkeep starts its own', async () => {
-    sb = new Sandbox();
-    const inherited = sb.startAgent(join(sb.dir, 'inherited.sock'));
-    const r = await sb.agentkeep(['--eval', '--noinherit'], { env: { SSH_AUTH_SOCK: inherited.sock } });
-    expect(r.code).toBe(0);
-    expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
   });
 
   it('when the inherited socket is a forwarded agent then it is used only with --ssh-allow-forwarded and never persisted', async () => {
@@ -269,15 +273,25 @@ describe('the inherited environment', () => {
     servers.push(relay);
     await new Promise<void>((r) => relay.listen(forwarded, r));
 
-    const allowed = await sb.agentkeep(['--eval', '--ssh-allow-forwarded', '--nolock'], { env: { SSH_AUTH_SOCK: forwarded } });
+    const allowed = await sb.agentkeep(['--eval', '--ssh-allow-forwarded', '--nolock'], { env: { SSH_AUTH_SOCK: forwarded, ...backendEnv(backend) } });
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stdout).toBe(`SSH_AUTH_SOCK=${forwarded}; export SSH_AUTH_SOCK;\n`);
     expect(existsSync(sb.file('sh'))).toBe(false);
 
-    const refused = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: forwarded } });
+    const refused = await sb.agentkeep(['--eval'], { env: { SSH_AUTH_SOCK: forwarded, ...backendEnv(backend) } });
     expect(refused.code).toBe(0);
     expect(parseShEval(refused.stdout).SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
     expect(readFileSync(sb.file('sh'), 'utf8')).not.toContain('forwarded');
+  });
+});
+
+describe('the inherited environment', () => {
+  it('when --noinherit is given then the inherited agent is ignored and agentkeep starts its own', async () => {
+    sb = new Sandbox();
+    const inherited = sb.startAgent(join(sb.dir, 'inherited.sock'));
+    const r = await sb.agentkeep(['--eval', '--noinherit'], { env: { SSH_AUTH_SOCK: inherited.sock } });
+    expect(r.code).toBe(0);
+    expect(parseShEval(r.stdout).SSH_AUTH_SOCK).toBe(join(sb.keydir, `${HOST}-agent.sock`));
   });
 });
 

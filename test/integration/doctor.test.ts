@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AGENTKEEP, AGENTRUN, HOST, Sandbox, alive, run, waitFor } from '../helpers/sandbox.js';
+import { AGENTKEEP, AGENTRUN, HOST, PROC_BACKENDS, Sandbox, alive, backendEnv, run, waitFor } from '../helpers/sandbox.js';
 import { cronAgentrun, cronEnv, setupAgent, spawnAgentrun, sshAdd, sshAddWipe } from '../helpers/agentrun.js';
 import type { DoctorReport } from '../../src/doctor/inspect.js';
 
@@ -26,19 +26,19 @@ describe('agentkeep doctor', () => {
     return { ...agent, cronPath: `${bin}:/usr/bin:/bin:${dirname(process.execPath)}` };
   }
 
-  async function doctor(args: string[]): Promise<{ code: number | null; report: DoctorReport; stderr: string }> {
+  async function doctor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; report: DoctorReport; stderr: string }> {
     const before = sb.sandboxAgents().length;
     const files = readdirSync(sb.keydir, { recursive: true }).sort();
-    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json', ...args], { env: cronEnv(sb) });
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json', ...args], { env: cronEnv(sb, env) });
     expect(sb.sandboxAgents().length).toBe(before);
     expect(readdirSync(sb.keydir, { recursive: true }).sort()).toEqual(files);
     return { code: r.code, report: JSON.parse(r.stdout) as DoctorReport, stderr: r.stderr };
   }
 
 
-  it('when everything a cron job needs is in place then it reports healthy and exits 0', async () => {
+  it.each(PROC_BACKENDS)('when everything a cron job needs is in place (%s backend) then it reports healthy, the agent alive, and exits 0', async (backend) => {
     const { sock, pid, cronPath } = loggedIn();
-    const { code, report } = await doctor(['--cron-path', cronPath, '--require', 'backup_ed25519']);
+    const { code, report } = await doctor(['--cron-path', cronPath, '--require', 'backup_ed25519'], backendEnv(backend));
     expect(code).toBe(0);
     expect(report).toMatchObject({
       version: 1, healthy: true, agentrunStatus: 0, problems: [],
@@ -62,11 +62,11 @@ describe('agentkeep doctor', () => {
     expect(report.problems[0]!.fix).toBe('log in as root and run: agentkeep KEY (the key your cron jobs use; agentrun --require KEY checks for it)');
   });
 
-  it('when the agent is gone (after a reboot) then AGENT_NOT_ANSWERING with the socket and a dead pid', async () => {
+  it.each(PROC_BACKENDS)('when the agent is gone (after a reboot; %s backend) then AGENT_NOT_ANSWERING with the socket and a dead pid', async (backend) => {
     const { pid, sock, cronPath } = loggedIn();
     process.kill(pid, 'SIGKILL');
     expect(await waitFor(() => !alive(pid))).toBe(true);
-    const { code, report } = await doctor(['--cron-path', cronPath, '--require', 'backup_ed25519']);
+    const { code, report } = await doctor(['--cron-path', cronPath, '--require', 'backup_ed25519'], backendEnv(backend));
     expect(code).toBe(1);
     expect(codes(report)).toEqual(['AGENT_NOT_ANSWERING']);
     expect(report.agent).toMatchObject({ socket: sock, pid, pidAlive: false, answering: false });

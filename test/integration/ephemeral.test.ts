@@ -4,12 +4,12 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { fingerprintOf } from '../../src/agent/protocol.js';
 import { keyringPassphrases, liveEphemeralAgents, withEphemeralAgent, type EphemeralAgent } from '../../src/ephemeral/index.js';
 import { AgentkeepError } from '../../src/errors.js';
 import { publicKeyOf } from '../../src/keys/fingerprint.js';
-import { alive, ROOT, run, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { alive, backendEnv, PROC_BACKENDS, ROOT, run, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { startSecretService, type SecretService } from '../helpers/secret-service.js';
 
 const PASS = 'ephemeral pass phrase';
@@ -96,7 +96,14 @@ describe('keys from an askpass program', () => {
     expect(sb.sandboxAgents()).toEqual([]);
   });
 
-  it('when the askpass program hangs past the deadline then it and ssh-add are killed and loading fails with KEY_NOT_LOADED', async () => {
+  // In this process: the backend is read from process.env at each question, so it is set for this test only.
+  it.each(PROC_BACKENDS)('when the askpass program hangs past the deadline (%s backend) then it, its child and ssh-add are killed and loading fails with KEY_NOT_LOADED', async (backend) => {
+    const saved = process.env.AGENTKEEP_PROC_BACKEND;
+    process.env.AGENTKEEP_PROC_BACKEND = backendEnv(backend).AGENTKEEP_PROC_BACKEND;
+    onTestFinished(() => {
+      if (saved === undefined) delete process.env.AGENTKEEP_PROC_BACKEND;
+      else process.env.AGENTKEEP_PROC_BACKEND = saved;
+    });
     const key = sb.keygen('k', { passphrase: PASS });
     const pids = join(sb.dir, 'hang.pids');
     const program = join(sb.dir, 'hang-askpass.sh');

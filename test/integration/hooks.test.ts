@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { HOST, parseShEval, run, Sandbox, SHELL_DIR } from '../helpers/sandbox.js';
+import { backendEnv, HOST, parseShEval, PROC_BACKENDS, run, Sandbox, SHELL_DIR } from '../helpers/sandbox.js';
 import { quoteCsh } from '../../src/envfile/render.js';
 import { recordingBin, runInShell, SH_SHELLS, SHELLS, type HookShell, type ShellOutcome } from '../helpers/hook-shells.js';
 import { makeAskpass } from '../helpers/askpass.js';
@@ -25,16 +25,47 @@ async function withAgent(): Promise<{ sock: string; pid: string }> {
   return { sock, pid: env.SSH_AGENT_PID! };
 }
 
+/** Processes (other than zombies) in process group `pgid`, read from /proc by the test itself. */
+function groupLeft(pgid: number): string[] {
+  const left: string[] = [];
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(group) === pgid && state !== 'Z') left.push(`${name} ${stat.slice(stat.indexOf('('), stat.lastIndexOf(')') + 1)}`);
+    } catch { /* exited meanwhile */ }
+  }
+  return left;
+}
+
+/** Runs agentkeep_login in `shell` as the leader of a new process group; what it printed, and what of that group still runs after it exited. */
+async function hookInOwnGroup(shell: HookShell, args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; ms: number; left: string[] }> {
+  const [cmd, ...pre] = SHELLS[shell];
+  const script = `. '${join(SHELL_DIR, 'agentkeep.sh')}'\nagentkeep_login ${args.join(' ')}\necho "status=$? sock=\${SSH_AUTH_SOCK-}"`;
+  const started = Date.now();
+  const child = spawn(cmd, [...pre, '-c', script], { env: { ...sb.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await new Promise((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  const left = groupLeft(child.pid!);
+  for (const entry of left) sb.track(Number(entry.split(' ')[0])); // cleanup kills what a failure left
+  return { stdout, stderr, ms: Date.now() - started, left };
+}
+
 function sshAddList(sock: string) {
   return spawnSync('ssh-add', ['-l'], { env: { ...sb.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
 }
 
 /** Runs the hook through the recorder, then the reference eval; both must leave the same variables. */
-async function hookVersusEval(shell: HookShell, args: string[]): Promise<{ hook: ShellOutcome; ref: ShellOutcome; calls: number }> {
+async function hookVersusEval(shell: HookShell, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ hook: ShellOutcome; ref: ShellOutcome; calls: number }> {
   const recorder = recordingBin(sb);
-  const hook = await runInShell(sb, shell, 'hook', args, { AGENTKEEP_BIN: recorder.bin });
+  const hook = await runInShell(sb, shell, 'hook', args, { AGENTKEEP_BIN: recorder.bin, ...env });
   const calls = recorder.calls();
-  const ref = await runInShell(sb, shell, 'eval', args);
+  const ref = await runInShell(sb, shell, 'eval', args, env);
   expect(hook.code, hook.stderr).toBe(0);
   expect(ref.code, ref.stderr).toBe(0);
   expect({ sock: hook.sock, pid: hook.pid }, `${shell}: ${hook.stderr}`).toEqual({ sock: ref.sock, pid: ref.pid });
@@ -44,11 +75,11 @@ async function hookVersusEval(shell: HookShell, args: string[]): Promise<{ hook:
   return { hook, ref, calls };
 }
 
-describe('the sh hook fast path (no Node)', () => {
+describe.each(PROC_BACKENDS)('the sh hook fast path (no Node; %s backend)', (backend) => {
   for (const shell of SH_FAMILY) {
     it(`when ${shell} sources the hook and the agent holds the key then it exports the agent without starting agentkeep`, async () => {
       const agent = await withAgent();
-      const { hook, calls } = await hookVersusEval(shell, ['-q', 'k1']);
+      const { hook, calls } = await hookVersusEval(shell, ['-q', 'k1'], backendEnv(backend));
       expect(hook.status).toBe('0');
       expect(hook.sock).toBe(agent.sock);
       expect(hook.pid).toBe(agent.pid);
@@ -58,6 +89,38 @@ describe('the sh hook fast path (no Node)', () => {
     });
   }
 
+  it('when the PID line names another ssh-agent of ours than the one at the socket then the hook does not export it', async () => {
+    const agent = await withAgent();
+    const other = sb.startAgent(join(sb.dir, 'other.sock'));
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${agent.sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${other.pid}; export SSH_AGENT_PID;\n`, { mode: 0o600 });
+    const { hook, calls } = await hookVersusEval('dash', ['-q', 'k1'], backendEnv(backend));
+    expect(calls).toBe(1);
+    expect(hook.sock).toBe(agent.sock);
+    expect(hook.pid).toBe(agent.pid);
+  });
+
+  it('when the PID line names a process of ours that is not an ssh-agent then the hook leaves it to agentkeep', async () => {
+    const agent = await withAgent();
+    // A process whose command line looks like the agent's: only its name and its uid tell.
+    const decoy = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)', 'ssh-agent', '-a', agent.sock], { stdio: 'ignore' });
+    sb.track(decoy.pid!);
+    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${agent.sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${decoy.pid}; export SSH_AGENT_PID;\n`, { mode: 0o600 });
+    const { hook, calls } = await hookVersusEval('dash', ['-q', 'k1'], backendEnv(backend));
+    expect(calls).toBe(1);
+    expect(hook.pid).toBe(agent.pid);
+  });
+
+  it('when the fast path ends then no ssh-add, watchdog or sleep of it is left running, in any POSIX shell', async () => {
+    await withAgent();
+    for (const shell of SH_FAMILY) {
+      const r = await hookInOwnGroup(shell, ['-q', 'k1'], backendEnv(backend));
+      expect(r.stdout, `${shell}: ${r.stderr}`).toBe(`status=0 sock=${join(sb.keydir, `${HOST}-agent.sock`)}\n`);
+      expect(r.left, shell).toEqual([]);
+    }
+  });
+});
+
+describe('the sh hook fast path (no Node)', () => {
   it('when no key is named and the agent answers with no identities then the fast path still exports it', async () => {
     const agent = await withAgent();
     expect(spawnSync('ssh-add', ['-D'], { env: { ...sb.env, SSH_AUTH_SOCK: agent.sock } }).status).toBe(0);
@@ -72,6 +135,25 @@ describe('the sh hook fast path (no Node)', () => {
     const { hook, calls } = await hookVersusEval('bash', ['-Q', '~/.ssh/k1']);
     expect(hook.status).toBe('0');
     expect(calls).toBe(0);
+  });
+});
+
+describe('the sh hook fast path\'s bound on the agent\'s answer', () => {
+  it('when the agent is stopped and never answers then the fast path gives up after 2 s without timeout(1) and leaves nothing running', async () => {
+    const agent = await withAgent();
+    process.kill(Number(agent.pid), 'SIGSTOP');
+    try {
+      // Every shell: background jobs, traps and wait differ. AGENTKEEP_BIN=false: only the fast path's own bound is measured.
+      for (const shell of SH_FAMILY) {
+        const r = await hookInOwnGroup(shell, ['-q', 'k1'], { AGENTKEEP_BIN: 'false' });
+        expect(r.stdout, `${shell}: ${r.stderr}`).toBe('status=1 sock=\n');
+        expect(r.ms, shell).toBeGreaterThanOrEqual(1900);
+        expect(r.ms, shell).toBeLessThan(8000);
+        expect(r.left, shell).toEqual([]);
+      }
+    } finally {
+      process.kill(Number(agent.pid), 'SIGCONT');
+    }
   });
 });
 
@@ -286,16 +368,6 @@ describe('the sh hook and the Node reader agree on the env file', () => {
     expect(hook.sock).toBe(agent.sock);
   });
 
-  it('when the PID line names another ssh-agent of ours than the one at the socket then the hook does not export it', async () => {
-    const agent = await withAgent();
-    const other = sb.startAgent(join(sb.dir, 'other.sock'));
-    writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${agent.sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${other.pid}; export SSH_AGENT_PID;\n`, { mode: 0o600 });
-    const { hook, calls } = await hookVersusEval('dash', ['-q', 'k1']);
-    expect(calls).toBe(1);
-    expect(hook.sock).toBe(agent.sock);
-    expect(hook.pid).toBe(agent.pid);
-  });
-
   it('when the env file is 1 GB then dash finishes within a bound and agentkeep repairs the file', async () => {
     const agent = await withAgent();
     writeFileSync(sb.file('sh'), `SSH_AUTH_SOCK=${agent.sock}; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=${agent.pid}; export SSH_AGENT_PID;\nx`, { mode: 0o600 });
@@ -310,17 +382,17 @@ describe('the sh hook and the Node reader agree on the env file', () => {
 });
 
 describe('the sh hook ignores the user\'s shell functions', () => {
-  for (const shell of ['dash', 'bash', 'posh'] as const) {
-    it(`when ${shell} has functions named find, timeout, uname, tr, printf, env (and ssh-add) then the hook never calls them`, async () => {
+  for (const [shell, backend] of [['dash', 'proc'], ['bash', 'proc'], ['posh', 'proc'], ['dash', 'ps'], ['bash', 'ps'], ['posh', 'ps']] as const) {
+    it(`when ${shell} has functions named find, uname, id, ps, tr, sleep, kill, printf, env (and ssh-add) then the hook (${backend} backend) never calls them`, async () => {
       const agent = await withAgent();
       const recorder = recordingBin(sb);
       const canary = join(sb.dir, 'called');
-      const fns = ['find', 'timeout', 'uname', 'tr', 'ssh-add', 'printf', 'env']
+      const fns = ['find', 'uname', 'id', 'ps', 'tr', 'sleep', 'kill', 'ssh-add', 'printf', 'env']
         .filter((f) => shell === 'bash' || f !== 'ssh-add') // only bash allows "-" in a function name
         .map((f) => `${f}() { echo ${f} >> '${canary}'; return 1; }`).join('\n');
       const script = `${fns}\n. '${join(SHELL_DIR, 'agentkeep.sh')}'\nagentkeep_login -q k1\necho "sock=$SSH_AUTH_SOCK"`;
       const [cmd, ...pre] = SHELLS[shell];
-      const r = await run(cmd, [...pre, '-c', script], { env: { ...sb.env, AGENTKEEP_BIN: recorder.bin } });
+      const r = await run(cmd, [...pre, '-c', script], { env: { ...sb.env, AGENTKEEP_BIN: recorder.bin, ...backendEnv(backend) } });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(`sock=${agent.sock}\n`);
       expect(existsSync(canary) ? readFileSync(canary, 'utf8') : '').toBe('');

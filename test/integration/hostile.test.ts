@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AGENTKEEP, AGENTRUN, alive, parseShEval, run, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { AGENTKEEP, AGENTRUN, alive, backendEnv, parseShEval, PROC_BACKENDS, run, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { cronAgentrun, cronEnv, setupAgent, spawnAgentrun, sshAdd } from '../helpers/agentrun.js';
 import { agentkeepAs, agentrunAs, asUser, CAN_CREATE_USERS, createUser, keygenAs, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
 import { loadedFingerprints } from '../helpers/askpass.js';
@@ -222,10 +222,11 @@ describe('supervised jobs under faults', () => {
     expect(agentsIn(keydir)).toEqual([]);
   });
 
-  it('when the supervisor is killed with SIGKILL then its --lock stays held while the orphaned job runs, and is free once it ends', async () => {
+  it.each(PROC_BACKENDS)('when the supervisor is killed with SIGKILL (%s backend) then its --lock stays held while the orphaned job runs, and is free once it ends', async (backend) => {
     withKey();
+    const env = backendEnv(backend);
     const pidfile = join(sb.dir, 'job.pid');
-    const first = spawnAgentrun(sb, ['--lock', 'nightly', 'sh', '-c', 'echo $$ > "$1"; sleep 30', 'job', pidfile]);
+    const first = spawnAgentrun(sb, ['--lock', 'nightly', 'sh', '-c', 'echo $$ > "$1"; sleep 30', 'job', pidfile], env);
     const jobPid = await pidFrom(pidfile);
     sb.track(jobPid);
     const killed = new Promise((resolve) => first.child.once('exit', resolve));
@@ -234,13 +235,13 @@ describe('supervised jobs under faults', () => {
     // Past the lock's 4 s staleness: the lock directory is stale, but the job still runs.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const marker = join(sb.dir, 'second-ran');
-    const second = await cronAgentrun(sb, ['--lock', 'nightly', 'touch', marker]);
+    const second = await cronAgentrun(sb, ['--lock', 'nightly', 'touch', marker], { env });
     expect(second.code, second.stderr).toBe(75);
     expect(second.stderr).toContain('is still running, although its agentrun is gone');
     expect(existsSync(marker)).toBe(false);
     process.kill(-jobPid, 'SIGKILL');
     expect(await waitFor(() => !alive(jobPid))).toBe(true);
-    const third = await cronAgentrun(sb, ['--lock', 'nightly', 'touch', marker]);
+    const third = await cronAgentrun(sb, ['--lock', 'nightly', 'touch', marker], { env });
     expect(third.code, third.stderr).toBe(0);
     expect(existsSync(marker)).toBe(true);
   });

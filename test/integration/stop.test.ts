@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { alive, HOST, parseShEval, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { alive, backendEnv, HOST, parseShEval, PROC_BACKENDS, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { agentkeepAs, asUser, CAN_CREATE_USERS, createUser, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
 
 requireUsers('stop tests');
@@ -35,34 +35,35 @@ afterAll(() => {
 });
 
 describe.skipIf(!CAN_CREATE_USERS)('--stop touches only the invoking user\'s ssh-agents', () => {
-  it('when A stops others, then mine, then all then only A\'s ssh-agents die, and never B\'s, root\'s or a non-agent process', async () => {
-    const mineStart = await agentkeepAs(userA, ['--eval']);
+  it.each(PROC_BACKENDS)('when A stops others, then mine, then all (%s backend) then only A\'s ssh-agents die, and never B\'s, root\'s or a non-agent process', async (backend) => {
+    const opts = { env: backendEnv(backend) };
+    const mineStart = await agentkeepAs(userA, ['--eval'], opts);
     expect(mineStart.code, mineStart.stderr).toBe(0);
     let mine = Number(parseShEval(mineStart.stdout).SSH_AGENT_PID);
     sb.track(mine);
-    const others = [agentAs(userA, 'o1.sock'), agentAs(userA, 'o2.sock')];
-    const bAgent = agentAs(userB, 'b.sock');
-    const rootAgent = sb.startAgent(join(sb.dir, 'root.sock')).pid;
+    const others = [agentAs(userA, `o1-${backend}.sock`), agentAs(userA, `o2-${backend}.sock`)];
+    const bAgent = agentAs(userB, `b-${backend}.sock`);
+    const rootAgent = sb.startAgent(join(sb.dir, `root-${backend}.sock`)).pid;
     const bystander = spawn('setpriv', asUser(userA, 'sleep', ['120']), { stdio: 'ignore' });
     sb.track(bystander.pid!);
     await waitFor(() => alive(bystander.pid!));
 
-    const stopOthers = await agentkeepAs(userA, ['--stop', 'others']);
+    const stopOthers = await agentkeepAs(userA, ['--stop', 'others'], opts);
     expect(stopOthers.code, stopOthers.stderr).toBe(0);
     expect(await waitFor(() => others.every((pid) => !alive(pid)))).toBe(true);
     expect([mine, bAgent, rootAgent, bystander.pid!].map(alive)).toEqual([true, true, true, true]);
 
-    const stopMine = await agentkeepAs(userA, ['--stop', 'mine']);
+    const stopMine = await agentkeepAs(userA, ['--stop', 'mine'], opts);
     expect(stopMine.code).toBe(0);
     expect(stopMine.stderr).toContain(`Stopped ssh-agent: ${mine}`);
     expect(await waitFor(() => !alive(mine))).toBe(true);
     expect([bAgent, rootAgent, bystander.pid!].map(alive)).toEqual([true, true, true]);
 
-    const again = await agentkeepAs(userA, ['--eval']);
+    const again = await agentkeepAs(userA, ['--eval'], opts);
     mine = Number(parseShEval(again.stdout).SSH_AGENT_PID);
     sb.track(mine);
-    const more = [agentAs(userA, 'o3.sock')];
-    const stopAll = await agentkeepAs(userA, ['--stop', 'all']);
+    const more = [agentAs(userA, `o3-${backend}.sock`)];
+    const stopAll = await agentkeepAs(userA, ['--stop', 'all'], opts);
     expect(stopAll.code).toBe(0);
     expect(await waitFor(() => [mine, ...more].every((pid) => !alive(pid)))).toBe(true);
     expect([bAgent, rootAgent, bystander.pid!].map(alive)).toEqual([true, true, true]);
