@@ -72,7 +72,8 @@ export class Sandbox {
   readonly home: string;
   readonly keydir: string;
   readonly env: NodeJS.ProcessEnv;
-  private readonly pids = new Set<number>();
+  /** Tracked PIDs with their start time, so that cleanup never kills a later process that reused the PID. */
+  private readonly pids = new Map<number, string | undefined>();
 
   constructor(prefix = 'ak-') {
     // realpath: /tmp may be a symlink on some systems, and socket paths are compared as strings.
@@ -107,7 +108,7 @@ export class Sandbox {
 
   /** Records a PID this test started, so cleanup can kill it. */
   track(pid: number): void {
-    this.pids.add(pid);
+    this.pids.set(pid, startTimeOf(pid));
   }
 
   /** Starts a plain ssh-agent at `sock` (outside agentkeep), tracked for cleanup. */
@@ -145,10 +146,21 @@ export class Sandbox {
 
   /** Kills what this sandbox started (by PID) and removes its directory. */
   cleanup(): void {
-    for (const pid of new Set([...this.pids, ...this.sandboxAgents()])) {
+    const mine = [...this.pids].filter(([pid, started]) => started !== undefined && startTimeOf(pid) === started).map(([pid]) => pid);
+    for (const pid of new Set([...mine, ...this.sandboxAgents()])) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A process's start time (field 22 of /proc/PID/stat), telling it apart from a later one with the same PID. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 
