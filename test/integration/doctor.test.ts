@@ -205,7 +205,12 @@ describe('agentkeep doctor --crontab', () => {
       '@weekly agentrun --frob true',
       '',
     ].join('\n'));
-    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json', '--crontab', crontab, '--cron-path', `/usr/bin:/bin:${dirname(process.execPath)}`], { env: cronEnv(sb) });
+    // cron's PATH for entries that set none: node and the jobs' tools, but never an agentrun, whatever
+    // is installed globally (/usr/bin may hold one after the README's install).
+    const tools = join(sb.dir, 'tools');
+    mkdirSync(tools);
+    for (const [name, target] of [['node', process.execPath], ['cat', '/bin/cat'], ['true', '/bin/true']] as const) symlinkSync(target, join(tools, name));
+    const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--json', '--crontab', crontab, '--cron-path', tools], { env: cronEnv(sb) });
     expect(r.code, r.stderr).toBe(1);
     const report = JSON.parse(r.stdout) as DoctorReport;
     expect(report.crontab).toMatchObject({ source: crontab, present: true, entries: 3 });
