@@ -1,0 +1,111 @@
+'use strict';
+// Runs a bundle (dist/NAME.bundle.cjs) through V8 with a code cache that can never be stale.
+//
+// Node 20 has no module.enableCompileCache, and V8 checks a cache against its source only by
+// length: a bundle edited to the same length would silently run the old code. So the cache file
+// holds an exact copy of the bundle it was compiled from, and the key of the Node that made it
+// (version, architecture, V8 flags); it is used only when both equal the running ones byte for
+// byte (a memcmp, far cheaper than hashing). It is made on the first run, for this user, in
+// $XDG_CACHE_HOME/agentkeep or ~/.cache/agentkeep, only in a directory of the user's own with
+// mode 0700, and never shipped; anything else runs without a cache. AGENTKEEP_NO_CODE_CACHE=1
+// turns it off. node:module is not loaded: it costs several milliseconds.
+const fs = require('node:fs');
+const { Script } = require('node:vm');
+
+const MAGIC = 'AKCC1\n';
+const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+
+/** True when `path` is ours: a directory of mode 0700, or a regular file nobody else may write. */
+function ours(path, directory) {
+  try {
+    const st = fs.lstatSync(path);
+    if (st.uid !== uid) return false;
+    return directory ? st.isDirectory() && (st.mode & 0o077) === 0 : st.isFile() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `path` is a directory (not a link) owned by us, whatever its mode. */
+function ownDirectory(path) {
+  const st = fs.lstatSync(path, { throwIfNoEntry: false });
+  return st !== undefined && st.isDirectory() && st.uid === uid;
+}
+
+/**
+ * The per-user cache directory, or undefined: $XDG_CACHE_HOME/agentkeep or ~/.cache/agentkeep,
+ * only under a directory of ours, so that nothing is ever created in another user's home (sudo
+ * that kept HOME; agentkeep refuses that HOME anyway).
+ */
+function cacheDir(env) {
+  if (env.AGENTKEEP_NO_CODE_CACHE === '1' || uid < 0) return undefined;
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && xdg.startsWith('/')) return ownDirectory(xdg) ? `${xdg}/agentkeep` : undefined;
+  const home = env.HOME;
+  return home && home.startsWith('/') && ownDirectory(home) ? `${home}/.cache/agentkeep` : undefined;
+}
+
+/** A short tag for where the bundle is installed (FNV-1a of its path), so that two installs keep a cache each. */
+function pathTag(file) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < file.length; i++) h = Math.imul(h ^ file.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** What the cache must have been made with: this Node, this architecture, these V8 flags. */
+function nodeKey(env) {
+  return `${process.version} ${process.arch} ${process.execArgv.join(' ')} ${env.NODE_OPTIONS || ''}`.replace(/\n/g, ' ');
+}
+
+/** The cached data for `bundle` from `path`, when the file is ours and was made from exactly this bundle by this Node. */
+function readCache(path, bundle, key) {
+  if (!ours(path, false)) return undefined;
+  let data;
+  try {
+    data = fs.readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  const header = `${MAGIC}${key}\n${bundle.length}\n`;
+  const start = Buffer.byteLength(header);
+  if (data.length < start + bundle.length || data.toString('utf8', 0, start) !== header) return undefined;
+  if (!data.subarray(start, start + bundle.length).equals(bundle)) return undefined;
+  return data.subarray(start + bundle.length);
+}
+
+/** Writes the cache atomically (temporary file, rename) into a directory of ours; any failure leaves no cache. */
+function writeCache(dir, path, bundle, key, cachedData) {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!ours(dir, true)) return;
+    const tmp = `${path}.${process.pid}.tmp`;
+    const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+      fs.writeSync(fd, `${MAGIC}${key}\n${bundle.length}\n`);
+      fs.writeSync(fd, bundle);
+      fs.writeSync(fd, cachedData);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path);
+  } catch {
+    /* no cache this time: the next run compiles from source again */
+  }
+}
+
+/** Compiles and runs the bundle at `file` as a CommonJS module with the given `require`. */
+module.exports = function loadBundle(file, name, requireFromBin) {
+  const bundle = fs.readFileSync(file);
+  const dir = cacheDir(process.env);
+  const key = nodeKey(process.env);
+  const path = dir === undefined ? undefined : `${dir}/${name}-${process.version}-${process.arch}-${pathTag(file)}.v8cache`;
+  const cachedData = path === undefined ? undefined : readCache(path, bundle, key);
+  const source = `(function (exports, require, module, __filename, __dirname) { ${bundle.toString('utf8')}\n});`;
+  const script = new Script(source, { filename: file, cachedData });
+  if (path !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
+    // Made at exit, so that it holds every function this run compiled (the whole hot path).
+    process.once('exit', () => writeCache(dir, path, bundle, key, script.createCachedData()));
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, requireFromBin, module, file, file.slice(0, file.lastIndexOf('/')));
+};

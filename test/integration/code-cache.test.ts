@@ -1,0 +1,80 @@
+// The V8 code cache behind both bins: made per user on the first run, in a directory of the
+// user's own, used only for the exact bundle it was made from (an edit of the same length runs
+// the edited code), and never made where it must not be.
+import { afterEach, describe, expect, it } from 'vitest';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENTKEEP, ROOT, run, Sandbox } from '../helpers/sandbox.js';
+import { agentkeepAs, CAN_CREATE_USERS, createUser, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
+
+let sb: Sandbox;
+let user: SandboxUser | undefined;
+afterEach(() => {
+  removeUser(user);
+  user = undefined;
+  sb.cleanup();
+});
+
+const cacheDir = (home: string) => join(home, '.cache', 'agentkeep');
+const version = (env: NodeJS.ProcessEnv, bin = AGENTKEEP) => run(process.execPath, [bin, '--version'], { env });
+
+describe('the code cache', () => {
+  it('when agentkeep first runs then it makes a 0600 cache in a 0700 ~/.cache/agentkeep, and the next run uses it unchanged', async () => {
+    sb = new Sandbox('ak-cache-');
+    expect((await version(sb.env)).stdout).toBe(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+    const files = readdirSync(cacheDir(sb.home));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(new RegExp(`^agentkeep-${process.version}-${process.arch}-[0-9a-f]{8}\\.v8cache$`));
+    const file = join(cacheDir(sb.home), files[0]!);
+    expect(statSync(cacheDir(sb.home)).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const made = statSync(file).mtimeMs;
+    expect((await version(sb.env)).code).toBe(0);
+    expect(statSync(file).mtimeMs).toBe(made);
+  });
+
+  it('when the bundle is edited to the same length then the edited code runs, not the cached one', async () => {
+    sb = new Sandbox('ak-cache-');
+    const dist = join(sb.dir, 'dist');
+    cpSync(join(ROOT, 'dist'), dist, { recursive: true });
+    const bin = join(dist, 'agentkeep.cjs');
+    const bundle = join(dist, 'agentkeep.bundle.cjs');
+    const before = await version(sb.env, bin);
+    const text = readFileSync(bundle, 'utf8');
+    const edited = text.replace(`"${before.stdout.trim()}"`, '"9.9.9"');
+    expect(edited.length).toBe(text.length);
+    expect(edited).not.toBe(text);
+    writeFileSync(bundle, edited);
+    expect((await version(sb.env, bin)).stdout).toBe('9.9.9\n');
+    expect((await version(sb.env, bin)).stdout).toBe('9.9.9\n');
+  });
+
+  it('when the cache was made by another Node or flags, or tampered with, then it is not used and is made again', async () => {
+    sb = new Sandbox('ak-cache-');
+    await version(sb.env);
+    const file = join(cacheDir(sb.home), readdirSync(cacheDir(sb.home))[0]!);
+    const data = readFileSync(file);
+    writeFileSync(file, Buffer.from(data.toString('latin1').replace(process.version, 'v0.0.0'), 'latin1'), { mode: 0o600 });
+    expect((await version(sb.env)).code).toBe(0);
+    const again = readFileSync(file).toString('latin1');
+    expect(again).toContain(`${process.version} ${process.arch}`);
+    expect(again).not.toContain('v0.0.0');
+  });
+
+  it('when AGENTKEEP_NO_CODE_CACHE=1 then nothing is written', async () => {
+    sb = new Sandbox('ak-cache-');
+    expect((await version({ ...sb.env, AGENTKEEP_NO_CODE_CACHE: '1' })).code).toBe(0);
+    expect(existsSync(join(sb.home, '.cache'))).toBe(false);
+  });
+
+  describe('another user\'s home', () => {
+    requireUsers('the code cache and another user\'s HOME');
+    it.skipIf(!CAN_CREATE_USERS)('when HOME is another user\'s then no cache is made there, and agentkeep refuses that HOME as before', async () => {
+      sb = new Sandbox('ak-cache-');
+      user = createUser(sb, 'cache');
+      const r = await agentkeepAs(user, ['--eval'], { env: { HOME: sb.home } });
+      expect(r.code).toBe(78);
+      expect(existsSync(join(sb.home, '.cache'))).toBe(false);
+    });
+  });
+});
