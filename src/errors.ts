@@ -10,6 +10,8 @@ export const EXIT = {
   timeout: 124,
   notExecutable: 126,
   notFound: 127,
+  /** EX_SOFTWARE: a bug in agentkeep itself, not in what it was given. */
+  software: 70,
 } as const;
 
 /** Every failure the tool itself can report, with the exit status it maps to. */
@@ -30,6 +32,10 @@ const CODES = {
   KEYRING: EXIT.failure,
   IO: EXIT.failure,
   NOT_INSTALLED: EXIT.failure,
+  /** The agent answered a request with a failure, or did not answer it (locked, busy, gone): worth another try. */
+  AGENT_REQUEST: EXIT.tempfail,
+  /** An unexpected exception: a bug to report. */
+  INTERNAL: EXIT.software,
 } as const;
 
 /** The stable code of every failure the tool reports. */
@@ -68,12 +74,22 @@ export function errnoText(error: NodeJS.ErrnoException): string {
   }
 }
 
-/** Turns any thrown value into an AgentkeepError, so the CLI never prints a stack trace. */
+/**
+ * Turns any thrown value into an AgentkeepError, so the CLI never prints a stack trace (unless
+ * --debug): a file error keeps its code (exit 1), an agent's refusal or silence is worth another
+ * try (75), and anything else is a bug in agentkeep (70) that asks to be reported.
+ */
 export function asAgentkeepError(error: unknown): AgentkeepError {
   if (error instanceof AgentkeepError) return error;
   if (isErrno(error)) {
     const where = error.path ? ` (${error.path})` : '';
     return new AgentkeepError('IO', `${error.code}: ${error.message.replace(/^\w+: /, '')}${where}`);
   }
-  return new AgentkeepError('IO', error instanceof Error ? error.message : String(error));
+  // By name: the agent protocol module imports this one, not the other way round.
+  if (error instanceof Error && error.name === 'AgentRequestError') {
+    return new AgentkeepError('AGENT_REQUEST', `the ssh-agent did not do what was asked: ${error.message}`,
+      'if the agent is locked (ssh-add -x), unlock it with ssh-add -X; if it is busy (a --confirm dialog open), answer it and try again');
+  }
+  return new AgentkeepError('INTERNAL', `internal error: ${error instanceof Error ? error.message : String(error)}`,
+    'this is a bug in agentkeep; please report it with the command line, agentkeep --version, and the output of the same command with --debug');
 }

@@ -2,4 +2,4 @@
 import { agentkeepMain } from './agentkeep-main.js';
 import { runAsProcess } from './run-cli.js';
 
-runAsProcess(agentkeepMain);
+runAsProcess(agentkeepMain, 'agentkeep');

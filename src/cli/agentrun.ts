@@ -2,4 +2,4 @@
 import { agentrunMain } from './agentrun-main.js';
 import { runAsProcess } from './run-cli.js';
 
-runAsProcess(agentrunMain);
+runAsProcess(agentrunMain, 'agentrun');

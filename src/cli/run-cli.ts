@@ -42,14 +42,15 @@ export function reportError(name: string, error: unknown, io: Io, debug = false)
   return err.exitCode;
 }
 
-/** Runs a CLI main function as the process, setting the exit status once at the end. */
-export function runAsProcess(main: (io: Io) => Promise<number>): void {
+/** Runs a CLI main function as the process (named `name` in ps), setting the exit status once at the end. */
+export function runAsProcess(main: (io: Io) => Promise<number>, name?: string): void {
+  if (name !== undefined) process.title = name;
   // A closed stdout (`agentkeep --query | head -0`) must not become a crash.
   process.stdout.on('error', () => {});
   // Nor a stderr that went away (a closed cron mail pipe): the job and its status come first.
   process.stderr.on('error', () => {});
   main(processIo()).then((code) => { process.exitCode = code; }, (error: unknown) => {
-    process.stderr.write(`internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = EXIT.failure;
+    // Only a bug gets here (each main reports its own errors): the one seam still decides the words and the status.
+    process.exitCode = reportError(name ?? 'agentkeep', error, processIo(), process.argv.includes('--debug'));
   });
 }

@@ -45,11 +45,13 @@ describe('agentrun with a plain job (no supervisor options)', () => {
     expect(Number(r.stdout.trim())).toBe(child.pid);
   });
 
-  it('when a supervisor option is given then the job runs under agentrun, as before', async () => {
-    const { child, done } = spawnAgentrun(sb, ['--timeout', '1h', 'sh', '-c', 'echo $$']);
+  it('when a supervisor option is given then the job runs under agentrun, as before, which ps names agentrun', async () => {
+    const { child, done } = spawnAgentrun(sb, ['--timeout', '1h', 'sh', '-c', 'echo $$; ps -o comm= -o args= -p "$PPID"']);
     const r = await done;
     expect(r.code, r.stderr).toBe(0);
-    expect(Number(r.stdout.trim())).not.toBe(child.pid);
+    const [pid, supervisor] = r.stdout.split('\n');
+    expect(Number(pid)).not.toBe(child.pid);
+    expect(supervisor?.trim()).toMatch(/^agentrun\s+agentrun/);
   });
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('when %s is sent to agentrun\'s PID then the job itself receives it', async (signal) => {

@@ -368,3 +368,22 @@ describe('query, list and eval failures', () => {
     expect(r.stderr.match(/agentkeep manages ssh-agent only; ignoring --agents gpg$/gm)?.length).toBe(1);
   });
 });
+
+describe('an agent that refuses a request', () => {
+  it('when the agent is locked (ssh-add -x) then --wipe ssh exits 75 with the way to unlock it', async () => {
+    sb = new Sandbox();
+    sb.keygen('id_ed25519');
+    const started = await sb.agentkeep(['--eval', '--quiet', 'id_ed25519']);
+    expect(started.code, started.stderr).toBe(0);
+    const { SSH_AUTH_SOCK: sock, SSH_AGENT_PID: pid } = parseShEval(started.stdout);
+    sb.track(Number(pid));
+    const askpass = join(sb.dir, 'lock-askpass');
+    writeFileSync(askpass, '#!/bin/sh\necho lockpw\n', { mode: 0o755 });
+    const locked = spawnSync('ssh-add', ['-x'], { env: { ...sb.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' }, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    expect(locked.status, locked.stderr).toBe(0);
+    const r = await sb.agentkeep(['--wipe', 'ssh']);
+    expect(r.code).toBe(75);
+    expect(r.stderr).toContain('agentkeep: the ssh-agent did not do what was asked:');
+    expect(r.stderr).toContain('hint: if the agent is locked (ssh-add -x), unlock it with ssh-add -X');
+  });
+});
