@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { AgentkeepError } from '../errors.js';
 import { ensureKeydir } from '../envfile/store.js';
 import { tryLock } from '../lock/lock.js';
-import { groupMembers } from '../proc/query.js';
+import { groupMembers, isRunning } from '../proc/query.js';
 
 /** The lock name used by a bare `--lock`: the command's name plus a digest of the whole command line. */
 export function defaultLockName(command: string[]): string {
@@ -23,15 +23,6 @@ export interface RunLock {
   /** Records the job's process group (or its PID when it shares ours), so the lock outlives a killed agentrun. */
   recordJob(target: { pgid: number } | { pid: number }): void;
   release(): Promise<void>;
-}
-
-function signalReaches(target: number): boolean {
-  try {
-    process.kill(target, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Where the run lock NAME of a key directory lives (proper-lockfile adds `.lock`, the job record `.job`). */
@@ -60,7 +51,7 @@ export function orphanedJob(path: string): string | undefined {
   const pid = /^pid (\d+)$/m.exec(text)?.[1];
   // A zombie runs nothing: only members that still run hold the lock.
   if (pgid !== undefined && groupMembers(Number(pgid)).length > 0) return `process group ${pgid}`;
-  if (pid !== undefined && signalReaches(Number(pid))) return `process ${pid}`;
+  if (pid !== undefined && isRunning(Number(pid))) return `process ${pid}`;
   return undefined;
 }
 
