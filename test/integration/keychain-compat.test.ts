@@ -3,7 +3,8 @@
 // by user with ps, so it never runs as root here). The outcome compared: whether the shell
 // reaches an agent, which keys it holds, and which env files exist where scripts look.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AGENTKEEP, HOST, Sandbox, waitFor } from '../helpers/sandbox.js';
@@ -168,7 +169,13 @@ describe.runIf(CAN_CREATE_USERS)('keychain 2.8.5 login lines work unchanged with
   for (const c of CASES) {
     it(`when the line ${JSON.stringify(c.line)} runs in ${c.shell} then agentkeep ends as keychain does`, async () => {
       setup();
-      const { keychain, agentkeep } = await both(c.shell, c.line, c.keydir, c.host);
+      let { keychain, agentkeep } = await both(c.shell, c.line, c.keydir, c.host);
+      if (!isDeepStrictEqual(keychain, c.expected)) {
+        // keychain 2.8.5 itself is not deterministic on a loaded machine (it judges its agent with
+        // ps and may start a second one): one more try for the peer, never for agentkeep.
+        rmSync(join(user!.home, 'keychain'), { recursive: true, force: true });
+        keychain = await login(user!, 'keychain', c.shell, c.line, c.keydir, c.host);
+      }
       expect(keychain, 'keychain 2.8.5').toEqual(c.expected);
       expect(agentkeep, 'agentkeep').toEqual(c.expected);
     });
