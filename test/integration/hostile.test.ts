@@ -229,6 +229,9 @@ describe('supervised jobs under faults', () => {
     const first = spawnAgentrun(sb, ['--lock', 'nightly', 'sh', '-c', 'echo $$ > "$1"; sleep 30', 'job', pidfile], env);
     const jobPid = await pidFrom(pidfile);
     sb.track(jobPid);
+    // On a loaded machine the job can write its PID before agentrun has recorded the job beside
+    // the lock (the record follows spawn()): kill agentrun only once the record is there.
+    expect(await waitFor(() => existsSync(join(sb.keydir, 'run-locks', 'nightly.job')), 10_000)).toBe(true);
     const killed = new Promise((resolve) => first.child.once('exit', resolve));
     first.child.kill('SIGKILL');
     await killed; // not first.done: the orphaned job still holds the output pipes
