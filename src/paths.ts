@@ -1,9 +1,10 @@
 // Where agentkeep keeps its files: the key directory, the env files, the lock and the socket.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AgentkeepError } from './errors.js';
 import { nodeCrypto } from './lazy-crypto.js';
+import { readEnvFileText } from './envfile/store.js';
 
 /** Longest Unix socket path that binds on every platform (sun_path is 104 on BSD/macOS). */
 export const MAX_SOCKET_PATH = 103;
@@ -96,23 +97,15 @@ export function resolvePaths(opts: PathOptions): Paths {
 /** The file in the key directory that names the short socket directory. */
 export const SHORT_SOCKET_RECORD = 'short-socket-dir';
 
-/** The recorded name, if the record is ours, a small regular file, and names a directory of the expected shape. */
+/** The recorded name, if the record is a safe file of ours (read as the env files are) naming a directory of the expected shape. */
 function recordedShortDir(file: string, uid: number): string | undefined {
-  let fd: number;
+  let text: string | undefined;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    text = readEnvFileText(file, uid)?.trim();
   } catch {
-    return undefined;
+    return undefined; // an unsafe record is ignored: a new name is chosen and recorded in its place
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
-    const buf = Buffer.alloc(128);
-    const text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8').trim();
-    return new RegExp(`^/tmp/agentkeep-${uid}-[0-9a-f]{16}$`).test(text) ? text : undefined;
-  } finally {
-    closeSync(fd);
-  }
+  return text !== undefined && new RegExp(`^/tmp/agentkeep-${uid}-[0-9a-f]{16}$`).test(text) ? text : undefined;
 }
 
 /** True unless `dir` exists as something other than our own 0700 directory. */

@@ -4,8 +4,7 @@
 import { accessSync, constants, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunArgs } from './args.js';
-import type { JobResult } from './job.js';
-import { EXIT } from '../errors.js';
+import { notRun, type JobResult } from './job.js';
 
 /** The environment variable through which the launcher hands the preflight its plan descriptor. */
 export const PLAN_FD_VARIABLE = 'AGENTRUN_EXEC_PLAN_FD';
@@ -48,9 +47,7 @@ export function commandProblem(command: string, env: NodeJS.ProcessEnv, check: (
     if (found === 'yes') return undefined;
     if (found === 'denied') denied = true;
   }
-  if (denied) return { kind: 'not-run', status: EXIT.notExecutable, reason: `${command}: cannot execute: permission denied (not executable, or a directory)` };
-  const where = command.includes('/') ? '' : ` on PATH=${env.PATH ?? '(unset)'}`;
-  return { kind: 'not-run', status: EXIT.notFound, reason: `${command}: command not found${where}` };
+  return notRun({ code: denied ? 'EACCES' : 'ENOENT' }, command, env);
 }
 
 function writePlan(fd: number, lines: string[]): void {

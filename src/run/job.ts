@@ -69,12 +69,13 @@ async function reapGroup(pgid: number, killAt: number): Promise<void> {
   while (groupAlive(pgid) && Date.now() < until) await sleep(20);
 }
 
-function notRun(error: NodeJS.ErrnoException, command: string, env: NodeJS.ProcessEnv): JobResult {
+/** The refusal of a command that could not be started (ENOENT: 127, anything else: 126), with the words both run paths use. */
+export function notRun(error: { code?: string | undefined; message?: string }, command: string, env: NodeJS.ProcessEnv): JobResult {
   if (error.code === 'ENOENT') {
     const where = command.includes('/') ? '' : ` on PATH=${env.PATH ?? '(unset)'}`;
     return { kind: 'not-run', status: EXIT.notFound, reason: `${command}: command not found${where}` };
   }
-  const why = error.code === 'EACCES' ? 'permission denied (not executable, or a directory)' : `${error.code ?? error.message}`;
+  const why = error.code === 'EACCES' ? 'permission denied (not executable, or a directory)' : `${error.code ?? error.message ?? 'unknown error'}`;
   return { kind: 'not-run', status: EXIT.notExecutable, reason: `${command}: cannot execute: ${why}` };
 }
 

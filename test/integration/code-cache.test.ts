@@ -2,7 +2,7 @@
 // user's own, used only for the exact bundle it was made from (an edit of the same length runs
 // the edited code), and never made where it must not be.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENTKEEP, ROOT, run, Sandbox } from '../helpers/sandbox.js';
 import { agentkeepAs, CAN_CREATE_USERS, createUser, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
@@ -69,12 +69,16 @@ describe('the code cache', () => {
 
   describe('another user\'s home', () => {
     requireUsers('the code cache and another user\'s HOME');
-    it.skipIf(!CAN_CREATE_USERS)('when HOME is another user\'s then no cache is made there, and agentkeep refuses that HOME as before', async () => {
+    it.skipIf(!CAN_CREATE_USERS)('when HOME is another user\'s, even one the user may write, then no cache is made there, and agentkeep refuses that HOME as before', async () => {
       sb = new Sandbox('ak-cache-');
       user = createUser(sb, 'cache');
-      const r = await agentkeepAs(user, ['--eval'], { env: { HOME: sb.home } });
+      // root's directory, writable by anyone: only the ownership rule keeps the cache out of it.
+      const othersHome = join(sb.dir, 'others-home');
+      mkdirSync(othersHome);
+      chmodSync(othersHome, 0o777);
+      const r = await agentkeepAs(user, ['--eval'], { env: { HOME: othersHome } });
       expect(r.code).toBe(78);
-      expect(existsSync(join(sb.home, '.cache'))).toBe(false);
+      expect(existsSync(join(othersHome, '.cache'))).toBe(false);
     });
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { AGENTKEEP, AGENTRUN, alive, backendEnv, parseShEval, PROC_BACKENDS, run, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { AGENTKEEP, AGENTRUN, alive, backendEnv, parseShEval, PROC_BACKENDS, run, Sandbox, waitFor, withNode } from '../helpers/sandbox.js';
 import { cronAgentrun, cronEnv, setupAgent, spawnAgentrun, sshAdd } from '../helpers/agentrun.js';
 import { agentkeepAs, agentrunAs, asUser, CAN_CREATE_USERS, createUser, keygenAs, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
 import { loadedFingerprints } from '../helpers/askpass.js';
@@ -19,17 +19,11 @@ function agentsIn(dir: string): number[] {
   return ps.stdout.split('\n').filter((l) => l.includes('ssh-agent') && l.includes(dir) && !/^\s*\d+\s+Z/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
-async function pidFrom(path: string): Promise<number> {
-  expect(await waitFor(() => existsSync(path) && /^\d+\n/.test(readFileSync(path, 'utf8')), 10_000)).toBe(true);
-  return Number(readFileSync(path, 'utf8').trim());
-}
-
-describe('a private agent directory in a TMPDIR others may write (a victim and an attacker)', () => {
-  requireUsers('the socket-swap race');
+/** A sandbox with a victim and an attacker account for one describe block; `cleanup` runs first in afterAll. */
+function victimAndAttacker(cleanup: () => void = () => {}): { sb: () => Sandbox; victim: () => SandboxUser; attacker: () => SandboxUser } {
   let sb: Sandbox;
   let victim: SandboxUser;
   let attacker: SandboxUser;
-  let attackerAgent: { sock: string; pid: number } | undefined;
   beforeAll(() => {
     sb = new Sandbox('ak-hostile-');
     if (!CAN_CREATE_USERS) return;
@@ -37,13 +31,26 @@ describe('a private agent directory in a TMPDIR others may write (a victim and a
     attacker = createUser(sb, 'attacker');
   });
   afterAll(() => {
-    if (attackerAgent) sb.track(attackerAgent.pid);
+    cleanup();
     sb.cleanup();
     removeUser(victim);
     removeUser(attacker);
   });
+  return { sb: () => sb, victim: () => victim, attacker: () => attacker };
+}
+
+async function pidFrom(path: string): Promise<number> {
+  expect(await waitFor(() => existsSync(path) && /^\d+\n/.test(readFileSync(path, 'utf8')), 10_000)).toBe(true);
+  return Number(readFileSync(path, 'utf8').trim());
+}
+
+describe('a private agent directory in a TMPDIR others may write (a victim and an attacker)', () => {
+  requireUsers('the socket-swap race');
+  let attackerAgent: { sock: string; pid: number } | undefined;
+  const accounts = victimAndAttacker(() => { if (attackerAgent) accounts.sb().track(attackerAgent.pid); });
 
   it.skipIf(!CAN_CREATE_USERS)('when an attacker keeps swapping fresh directories in a world-writable TMPDIR for one holding their socket then the key never reaches them and the job runs from a safe place', async () => {
+    const [sb, victim, attacker] = [accounts.sb(), accounts.victim(), accounts.attacker()];
     // The shared TMPDIR: anyone may write, no sticky bit.
     const shared = join(sb.dir, 'shared');
     mkdirSync(shared);
@@ -83,30 +90,18 @@ describe('a private agent directory in a TMPDIR others may write (a victim and a
 
 describe('the short socket directory, when the stable socket path is too long (a victim and an attacker)', () => {
   requireUsers('the short socket directory taken first');
-  let sb: Sandbox;
-  let victim: SandboxUser;
-  let attacker: SandboxUser;
   const taken: string[] = [];
-  beforeAll(() => {
-    sb = new Sandbox('ak-hostile-');
-    if (!CAN_CREATE_USERS) return;
-    victim = createUser(sb, 'victim');
-    attacker = createUser(sb, 'attacker');
-  });
-  afterAll(() => {
-    sb.cleanup();
-    for (const dir of taken) spawnSync('rm', ['-rf', dir]);
-    removeUser(victim);
-    removeUser(attacker);
-  });
+  const accounts = victimAndAttacker(() => { for (const dir of taken) spawnSync('rm', ['-rf', dir]); });
 
   function takeAsAttacker(dir: string): void {
+    const attacker = accounts.attacker();
     const r = spawnSync('setpriv', asUser(attacker, 'mkdir', ['-m', '700', dir]), { env: attacker.env, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     taken.push(dir);
   }
 
   it.skipIf(!CAN_CREATE_USERS)('when an attacker creates the short directory first, at the old predictable name or after seeing the current one, then the victim still gets an agent', async () => {
+    const [sb, victim] = [accounts.sb(), accounts.victim()];
     takeAsAttacker(`/tmp/agentkeep-${victim.uid}`);
     const deep = join(victim.home, 'd'.repeat(60), 'e'.repeat(40));
     spawnSync('setpriv', asUser(victim, 'mkdir', ['-p', '-m', '700', deep]), { env: victim.env });
@@ -334,7 +329,7 @@ describe('logins and preflights that must not hang or mislead', () => {
   it('when a path argument or HOME holds bytes that are not UTF-8 then agentkeep and agentrun refuse it with 64 instead of using another name', async () => {
     sb = new Sandbox('ak-utf8-');
     // spawn() encodes strings as UTF-8; a latin1 string of raw bytes goes through sh -c "$1" instead.
-    const viaSh = (cmd: string) => run('sh', ['-c', cmd], { env: withNodeEnv(sb) });
+    const viaSh = (cmd: string) => run('sh', ['-c', cmd], { env: withNode(sb.env) });
     const dir = await viaSh(`exec node '${AGENTKEEP}' --eval --dir "$(printf '${sb.dir}/caf\\351')"`);
     expect(dir.code, dir.stderr).toBe(64);
     expect(dir.stdout).toBe('false;\n');
@@ -358,8 +353,3 @@ describe('logins and preflights that must not hang or mislead', () => {
     expect(r.stderr).not.toContain('written under another host name');
   });
 });
-
-/** The sandbox environment with node on PATH. */
-function withNodeEnv(sb: Sandbox): NodeJS.ProcessEnv {
-  return { ...sb.env, PATH: `${dirname(process.execPath)}:${sb.env.PATH ?? '/usr/bin:/bin'}` };
-}
