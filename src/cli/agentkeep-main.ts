@@ -11,17 +11,19 @@ import { applyKeychainEnv, keychainEnvCandidates } from '../envfile/keychain-env
 import { keyPath } from '../keys/resolve.js';
 import { confhostKeys, dropGpg, rewriteBareStop } from './keychain-compat.js';
 import { flavourForShell, quoteSh, renderEnv } from '../envfile/render.js';
-import { agentkeepProgram, toAgentkeepOptions, type AgentkeepOptions } from './agentkeep-program.js';
+import { AGENTKEEP_DESCRIPTION, AGENTKEEP_OPTIONS, AGENTKEEP_USAGE, AGENTKEEP_VALUE_OPTIONS, toAgentkeepOptions, type AgentkeepOptions } from './agentkeep-options.js';
+import { commanderArgv, commanderProgram } from './commander-options.js';
 import { terminalReporter, wantColor } from './reporter.js';
 import { contextFor } from './context.js';
-import { commanderMessage, reportError, type Io } from './run-cli.js';
+import { commanderOutcome, reportError, type Io } from './run-cli.js';
 import { subcommands } from './subcommands.js';
 import { importIntoSystemd } from './systemd.js';
 import { manageKeys, removeNamedKeys } from '../keys/manage.js';
 import { VERSION } from '../version.js';
+import { formatDuration } from '../options/values.js';
 import { assertUtf8 } from '../utf8-check.js';
 
-const DEFAULT_LOCKWAIT_S = 5;
+const DEFAULT_LOCKWAIT_MS = 5_000;
 
 /** The Context for agentkeep's options: paths, and a reporter honouring --quiet/--debug/--nocolor. */
 export function makeContext(opts: Pick<AgentkeepOptions, 'dir' | 'absolute' | 'host' | 'sshAgentSocket' | 'quiet' | 'debug' | 'nocolor'>, io: Io): Context {
@@ -88,8 +90,8 @@ async function runLogin(ctx: Context, opts: AgentkeepOptions, io: Io): Promise<n
   if (!agent) {
     agent = await ensureAgent(ctx, {
       inherit: !opts.noinherit, allowForwarded: opts.sshAllowForwarded, persist: true,
-      lock: !opts.nolock, lockWaitMs: (opts.lockwait ?? DEFAULT_LOCKWAIT_S) * 1000,
-      agentLifetimeSec: opts.timeout === undefined ? undefined : opts.timeout * 60,
+      lock: !opts.nolock, lockWaitMs: opts.lockWaitMs ?? DEFAULT_LOCKWAIT_MS,
+      agentLifetimeSec: opts.keyLifetimeSec,
     });
     if (agent.source === 'pidfile' || agent.source === 'environment') ctx.report.info(`Found existing ssh-agent: ${describeAgent(agent)}`);
     else if (agent.source === 'forwarded') ctx.report.info(`Using forwarded ssh-agent: ${agent.sock}`);
@@ -115,7 +117,7 @@ function retryArgs(opts: AgentkeepOptions): string[] {
   if (opts.dir !== undefined) args.push('--dir', opts.dir);
   if (opts.absolute) args.push('--absolute');
   if (opts.host !== undefined) args.push('--host', opts.host);
-  if (opts.timeout !== undefined) args.push('--timeout', String(opts.timeout));
+  if (opts.keyLifetimeSec !== undefined) args.push('--timeout', formatDuration(opts.keyLifetimeSec * 1000));
   if (opts.confirm) args.push('--confirm');
   return args;
 }
@@ -160,20 +162,21 @@ export async function agentkeepMain(io: Io): Promise<number> {
   const sub = io.argv[0] !== undefined ? subcommands[io.argv[0]] : undefined;
   if (sub) return sub(io.argv.slice(1), io);
   const wantsEval = io.argv.includes('--eval');
-  // Under --eval, stdout is evaluated by a shell: help and version text must never reach it.
-  const program = agentkeepProgram(VERSION)
-    .exitOverride()
-    .configureOutput({ writeOut: wantsEval ? io.stderr : io.stdout, writeErr: io.stderr, outputError: (text, write) => write(commanderMessage('agentkeep', text)) });
+  const program = commanderProgram('agentkeep', AGENTKEEP_OPTIONS, io, { helpToStderr: wantsEval })
+    .usage(AGENTKEEP_USAGE)
+    .description(AGENTKEEP_DESCRIPTION)
+    .argument('[keys...]', 'key names in ~/.ssh (id_ed25519), paths, or with --extended sshk:NAME / host:ALIAS')
+    .version(VERSION, '-V, --version', 'print the version')
+    .allowExcessArguments(true);
   let opts: AgentkeepOptions | undefined;
   try {
     io.argv.forEach((word, i) => assertUtf8(word, `argument ${i + 1}`));
-    program.parse(rewriteBareStop(io.argv), { from: 'user' });
+    program.parse(rewriteBareStop(commanderArgv(io.argv, AGENTKEEP_OPTIONS), AGENTKEEP_VALUE_OPTIONS), { from: 'user' });
     opts = toAgentkeepOptions(program);
     return await dispatch(opts, io);
   } catch (error) {
-    // `eval "$(agentkeep --eval)"` must fail safely, never evaluate half an answer.
-    const code = error instanceof Error && 'code' in error ? String(error.code) : '';
-    if (wantsEval && !code.startsWith('commander.help') && code !== 'commander.version') io.stdout('false;\n');
+    // `eval "$(agentkeep --eval)"` must fail safely, never evaluate half an answer; help and version are not failures.
+    if (wantsEval && commanderOutcome(error) !== 'shown') io.stdout('false;\n');
     return reportError('agentkeep', error, io, opts?.debug);
   }
 }

@@ -3,7 +3,8 @@
 import { isatty } from 'node:tty';
 import { asAgentkeepError, EXIT } from '../errors.js';
 import { silentReporter, type Context } from '../context.js';
-import { formatDuration, parseRunArgs, RUN_HELP, type RunArgs } from '../run/args.js';
+import { parseRunArgs, RUN_HELP, type RunArgs } from '../run/args.js';
+import { formatDuration } from '../options/values.js';
 import { preflight, resolveRequired } from '../run/preflight.js';
 import { defaultLockName, takeRunLock } from '../run/lock.js';
 import { openRunLog, showCommand, type RunLog } from '../run/log.js';

@@ -13,28 +13,31 @@ import {
 } from '../authorize/line.js';
 import { reportError, type Io } from './run-cli.js';
 import { readBoundedText } from '../read-file.js';
+import { commanderArgv, commanderProgram } from './commander-options.js';
+import { HELP } from '../options/common.js';
+import type { OptionSpec } from '../options/spec.js';
+import { text } from '../options/values.js';
 
-const HELP = `Usage: agentkeep authorize KEY (--rsync-ro DIR | --rsync-wo DIR | --command CMD) [--from LIST]
-                          [--rrsync PATH] [--comment TEXT] [--append FILE]
+const DESCRIPTION = `Prints one authorized_keys line for KEY (a name in ~/.ssh, a path, or KEY.pub) that lets the key do one thing only: always "restrict" (no pty, no port, agent or X11 forwarding) and a forced command. On stderr: the command to run it with, and the crontab entry.`;
 
-Prints one authorized_keys line for KEY (a name in ~/.ssh, a path, or KEY.pub) that lets the key
-do one thing only: always "restrict" (no pty, no port, agent or X11 forwarding) and a forced command.
-On stderr: the command to run it with, and the crontab entry.
-
-  --rsync-ro DIR   rrsync read-only, confined to DIR (the client pulls USER@HOST:/, paths relative to DIR)
-  --rsync-wo DIR   rrsync write-only, confined to DIR (backups pushed to USER@HOST:/)
-  --command CMD    this fixed command, whatever the client asks ($SSH_ORIGINAL_COMMAND holds the request)
-  --from LIST      only from these addresses or host patterns (comma-separated, sshd's from=)
-  --rrsync PATH    rrsync's path on the machine that holds the line (default: rrsync, found on its PATH)
-  --comment TEXT   the line's comment (default: the comment of KEY.pub)
-  --append FILE    add the line to FILE (an authorized_keys of yours on this machine) instead of printing it;
-                   atomic, mode 0600, never through a symlink, never a second line for the same key
-
+const EXIT_TEXT = `
 Exit status: 0 done (also when --append finds the key already there), 1 the key cannot be read,
 64 usage error (no mode or two, a relative DIR, a value with a double quote, backslash, newline or NUL),
 75 another --append held FILE's lock too long, 78 --append refused FILE (a symlink, someone else's,
-or writable by others).
-`;
+or writable by others).`;
+
+/** authorize's options, in the order --help shows them. */
+const AUTHORIZE_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--rsync-ro <dir>', value: text, repeat: true, help: 'rrsync read-only, confined to DIR (the client pulls USER@HOST:/, paths relative to DIR)' },
+  { flags: '--rsync-wo <dir>', value: text, repeat: true, help: 'rrsync write-only, confined to DIR (backups pushed to USER@HOST:/)' },
+  { flags: '--command <cmd>', value: text, repeat: true, help: 'this fixed command, whatever the client asks ($SSH_ORIGINAL_COMMAND holds the request)' },
+  { flags: '--from <list>', value: text, help: 'only from these addresses or host patterns (comma-separated, sshd\'s from=)' },
+  { flags: '--rrsync <path>', value: text, help: 'rrsync\'s path on the machine that holds the line (default: rrsync, found on its PATH)' },
+  { flags: '--comment <text>', value: text, help: 'the line\'s comment (default: the comment of KEY.pub)' },
+  { flags: '--append <file>', value: text,
+    help: 'add the line to FILE (an authorized_keys of yours on this machine) instead of printing it; atomic, mode 0600, never through a symlink, never a second line for the same key' },
+  HELP,
+];
 
 interface AuthorizeArgs {
   key?: string;
@@ -43,42 +46,27 @@ interface AuthorizeArgs {
   rrsync?: string;
   comment?: string;
   append?: string;
-  help: boolean;
 }
 
 const USAGE_FIX = 'for example: agentkeep authorize backup_ed25519 --rsync-ro /srv --from 192.0.2.10';
 
-function parseAuthorizeArgs(argv: string[]): AuthorizeArgs {
-  const args: AuthorizeArgs = { modes: [], help: false };
-  let optionsEnded = false;
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (optionsEnded || !word.startsWith('-') || word === '-') {
-      if (args.key !== undefined) throw new AgentkeepError('USAGE', `one KEY only, got ${JSON.stringify(args.key)} and ${JSON.stringify(word)}`, USAGE_FIX);
-      args.key = word;
-      continue;
-    }
-    if (word === '--') { optionsEnded = true; continue; }
-    const eq = word.indexOf('=');
-    const name = word.startsWith('--') && eq > 0 ? word.slice(0, eq) : word;
-    const value = () => {
-      const v = eq > 0 && word.startsWith('--') ? word.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new AgentkeepError('USAGE', `${name} needs a value`, 'see: agentkeep authorize --help');
-      return v;
-    };
-    switch (name) {
-      case '-h': case '--help': args.help = true; break;
-      case '--rsync-ro': args.modes.push({ kind: 'rsync-ro', dir: value(), rrsync: 'rrsync' }); break;
-      case '--rsync-wo': args.modes.push({ kind: 'rsync-wo', dir: value(), rrsync: 'rrsync' }); break;
-      case '--command': args.modes.push({ kind: 'command', command: value() }); break;
-      case '--from': args.from = value(); break;
-      case '--rrsync': args.rrsync = value(); break;
-      case '--comment': args.comment = value(); break;
-      case '--append': args.append = value(); break;
-      default: throw new AgentkeepError('USAGE', `unknown authorize argument ${JSON.stringify(word)}`, 'see: agentkeep authorize --help');
-    }
-  }
-  return args;
+function parseAuthorizeArgs(argv: string[], io: Io): AuthorizeArgs {
+  const program = commanderProgram('agentkeep authorize', AUTHORIZE_OPTIONS, io)
+    .usage('KEY (--rsync-ro DIR | --rsync-wo DIR | --command CMD) [--from LIST]\n                          [--rrsync PATH] [--comment TEXT] [--append FILE]')
+    .description(DESCRIPTION)
+    .argument('[key]', 'the key: a name in ~/.ssh, a path, or KEY.pub')
+    .addHelpText('after', EXIT_TEXT)
+    .allowExcessArguments(true);
+  program.parse(commanderArgv(argv, AUTHORIZE_OPTIONS), { from: 'user' });
+  const o = program.opts<{ rsyncRo?: string[]; rsyncWo?: string[]; command?: string[]; from?: string; rrsync?: string; comment?: string; append?: string }>();
+  if (program.args.length > 1) throw new AgentkeepError('USAGE', `one KEY only, got ${program.args.map((a) => JSON.stringify(a)).join(' and ')}`, USAGE_FIX);
+  const modes: AuthorizeMode[] = [
+    ...(o.rsyncRo ?? []).map((dir) => ({ kind: 'rsync-ro' as const, dir, rrsync: 'rrsync' })),
+    ...(o.rsyncWo ?? []).map((dir) => ({ kind: 'rsync-wo' as const, dir, rrsync: 'rrsync' })),
+    ...(o.command ?? []).map((command) => ({ kind: 'command' as const, command })),
+  ];
+  const { rsyncRo: _ro, rsyncWo: _wo, command: _c, ...rest } = o;
+  return { ...rest, modes, ...(program.args[0] === undefined ? {} : { key: program.args[0] }) };
 }
 
 /** The one mode, checked, with --rrsync applied; every value that enters the line is checked here. */
@@ -146,8 +134,7 @@ function pubComment(pubPath: string): string | undefined {
 /** Runs `agentkeep authorize`: 0 done, 1 key unreadable, 64 usage, 75 lock wait, 78 --append refused. */
 export async function authorizeCommand(argv: string[], io: Io): Promise<number> {
   try {
-    const args = parseAuthorizeArgs(argv);
-    if (args.help) { io.stdout(HELP); return EXIT.ok; }
+    const args = parseAuthorizeArgs(argv, io);
     const mode = checkedMode(args);
     if (args.key === undefined) throw new AgentkeepError('USAGE', 'no KEY given: name the key whose line to write', USAGE_FIX);
     if (args.append !== undefined && args.append === '') throw new AgentkeepError('USAGE', '--append needs a file name', 'for example: --append ~/.ssh/authorized_keys');

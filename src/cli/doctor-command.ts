@@ -11,57 +11,38 @@ import { accountGroups, lookupAccount, readCrontab } from '../doctor/user.js';
 import type { Who } from '../doctor/access.js';
 import { reportError, type Io } from './run-cli.js';
 import { contextFor } from './context.js';
+import { commanderArgv, commanderProgram } from './commander-options.js';
+import { ABSOLUTE, DIR, HELP, HOST, REQUIRE } from '../options/common.js';
+import type { OptionSpec } from '../options/spec.js';
+import { text } from '../options/values.js';
 
-const HELP = `Usage: agentkeep doctor [--json] [--user NAME] [--crontab FILE] [--dir DIR] [--absolute]
-                        [--host NAME] [--require KEY]... [--cron-path PATH]
+const DESCRIPTION = `Answers "why did last night's job fail, and will tonight's run?": reads your crontab and, for each entry that runs agentrun, shows its PATH, whether agentrun, node and the job's command are found there, its --require keys, --lock and --log (the last run), and the exit status agentrun would give now, with the fix; also the key directory, env files, the agent and its keys, the last boot and when the agent started. Nothing is started, stopped or written.`;
 
-Answers "why did last night's job fail, and will tonight's run?": reads your crontab and, for
-each entry that runs agentrun, shows its PATH, whether agentrun, node and the job's command
-are found there, its --require keys, --lock and --log (the last run), and the exit status
-agentrun would give now, with the fix; also the key directory, env files, the agent and its
-keys, the last boot and when the agent started. Nothing is started, stopped or written.
-Exit 0 when every job would run now and nothing else is wrong, 1 if not, 64 usage.
-
-  --json            print the report as JSON (shape version 1, see README)
-  --user NAME       (root) inspect NAME's setup as NAME would see it: their HOME, their
-                    files judged against their uid, their crontab (crontab -u NAME -l)
-  --crontab FILE    read the crontab from FILE instead of crontab -l (check one before
-                    installing it)
-  --dir, --absolute, --host   as for agentkeep and agentrun
-  --require KEY     also check that KEY (name, path or SHA256:...) is loaded (repeatable)
-  --cron-path PATH  the PATH cron uses where the crontab sets none (default ${CRON_DEFAULT_PATH})
-`;
+/** doctor's options, in the order --help shows them. */
+const DOCTOR_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--json', help: 'print the report as JSON (shape version 1, see README)' },
+  { flags: '--user <name>', value: text,
+    help: '(root) inspect NAME\'s setup as NAME would see it: their HOME, their files judged against their uid, their crontab (crontab -u NAME -l)' },
+  { flags: '--crontab <file>', value: text, help: 'read the crontab from FILE instead of crontab -l (check one before installing it)' },
+  DIR, ABSOLUTE, HOST,
+  { ...REQUIRE, help: 'also check that KEY (name, path or SHA256:...) is loaded (repeatable)' },
+  { flags: '--cron-path <path>', value: text, help: `the PATH cron uses where the crontab sets none (default ${CRON_DEFAULT_PATH})` },
+  HELP,
+];
 
 interface DoctorArgs {
   json: boolean; user?: string; crontab?: string; dir?: string; absolute: boolean; host?: string;
-  require: string[]; cronPath: string; help: boolean;
+  require: string[]; cronPath: string;
 }
 
-function parseDoctorArgs(argv: string[]): DoctorArgs {
-  const args: DoctorArgs = { json: false, absolute: false, require: [], cronPath: CRON_DEFAULT_PATH, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
-    const eq = word.indexOf('=');
-    const name = word.startsWith('--') && eq > 0 ? word.slice(0, eq) : word;
-    const value = () => {
-      const v = eq > 0 && word.startsWith('--') ? word.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new AgentkeepError('USAGE', `${name} needs a value`, 'see: agentkeep doctor --help');
-      return v;
-    };
-    switch (name) {
-      case '--json': args.json = true; break;
-      case '--absolute': args.absolute = true; break;
-      case '-h': case '--help': args.help = true; break;
-      case '--user': args.user = value(); break;
-      case '--crontab': args.crontab = value(); break;
-      case '--dir': args.dir = value(); break;
-      case '--host': args.host = value(); break;
-      case '--require': args.require.push(value()); break;
-      case '--cron-path': args.cronPath = value(); break;
-      default: throw new AgentkeepError('USAGE', `unknown doctor argument ${JSON.stringify(word)}`, 'see: agentkeep doctor --help');
-    }
-  }
-  return args;
+function parseDoctorArgs(argv: string[], io: Io): DoctorArgs {
+  const program = commanderProgram('agentkeep doctor', DOCTOR_OPTIONS, io)
+    .description(DESCRIPTION)
+    .addHelpText('after', '\nExit status: 0 when every job would run now and nothing else is wrong, 1 if not, 64 usage.')
+    .allowExcessArguments(false);
+  program.parse(commanderArgv(argv, DOCTOR_OPTIONS), { from: 'user' });
+  const o = program.opts<Partial<DoctorArgs>>();
+  return { ...o, json: o.json === true, absolute: o.absolute === true, require: o.require ?? [], cronPath: o.cronPath ?? CRON_DEFAULT_PATH };
 }
 
 /** Whose setup to inspect: ours, or with --user (root only) another user's, judged with their uid and groups. */
@@ -85,8 +66,7 @@ function target(args: DoctorArgs, io: Io): { ctx: Context; user: string; who: Wh
 /** Runs `agentkeep doctor`. */
 export async function doctorCommand(argv: string[], io: Io): Promise<number> {
   try {
-    const args = parseDoctorArgs(argv);
-    if (args.help) { io.stdout(HELP); return EXIT.ok; }
+    const args = parseDoctorArgs(argv, io);
     const { ctx, user, who, asRoot } = target(args, io);
     const crontab = readCrontab({ file: args.crontab, otherUser: asRoot ? user : undefined });
     const report = await inspect({

@@ -6,15 +6,13 @@ import type { Reporter } from '../context.js';
 
 const STOP_WORDS = new Set(['mine', 'others', 'all']);
 
-/** Options of agentkeep's own that take a value, so that a value is never mistaken for an option. */
-const WITH_VALUE = new Set(['--timeout', '--wipe', '--dir', '--host', '--ssh-agent-socket', '--lockwait', '--agents', '--inherit', '--attempts', '--env']);
-
 /**
  * keychain eats the word after -k/--stop only when it is mine, others or all; a bare -k (its
  * pre-2.5 form, still in many ~/.bash_logout files) means all. Rewrites the bare form to the
- * hidden --stop-bare flag; everything after `--` is left alone.
+ * hidden --stop-bare flag; `withValue` (agentkeep's options that take one) keeps a value from
+ * being read as an option; everything after `--` is left alone.
  */
-export function rewriteBareStop(argv: string[]): string[] {
+export function rewriteBareStop(argv: string[], withValue: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]!;
@@ -22,13 +20,16 @@ export function rewriteBareStop(argv: string[]): string[] {
       out.push(...argv.slice(i));
       break;
     }
-    if (WITH_VALUE.has(word)) {
+    if (word === '-k' || word === '--stop') {
+      if (STOP_WORDS.has(argv[i + 1] ?? '')) { out.push(word, argv[i + 1]!); i++; } else out.push('--stop-bare');
+      continue;
+    }
+    if (withValue.has(word)) {
       out.push(word, ...argv.slice(i + 1, i + 2));
       i++;
       continue;
     }
-    if ((word === '-k' || word === '--stop') && !STOP_WORDS.has(argv[i + 1] ?? '')) out.push('--stop-bare');
-    else out.push(word);
+    out.push(word);
   }
   return out;
 }

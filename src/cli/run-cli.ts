@@ -21,20 +21,19 @@ export function processIo(): Io {
   };
 }
 
-/** Rewrites commander's `error: ...` usage text as `NAME: ...` plus a hint line. */
-export function commanderMessage(name: string, text: string): string {
-  return `${name}: ${text.replace(/^error: /, '')}hint: see ${name} --help\n`;
+/** What a commander exception means: help or version was shown (exit 0), or a usage error it already printed (64). */
+export function commanderOutcome(error: unknown): 'shown' | 'usage' | undefined {
+  // By code, not instanceof, so that agentrun (which does not use commander) never loads it.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('commander.')) return undefined;
+  return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 'shown' : 'usage';
 }
 
 /** Prints `NAME: message` and `hint: fix` for an error and returns its exit status. */
 export function reportError(name: string, error: unknown, io: Io, debug = false): number {
-  // By code, not instanceof, so that agentrun (which does not use commander) never loads it.
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('commander.')) {
-    // commander already printed its message (usage errors) or the help/version text.
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT.ok;
-    return EXIT.usage;
-  }
+  // commander already printed its message (usage errors) or the help/version text.
+  const outcome = commanderOutcome(error);
+  if (outcome !== undefined) return outcome === 'shown' ? EXIT.ok : EXIT.usage;
   const err = asAgentkeepError(error);
   io.stderr(`${name}: ${err.message}\n`);
   if (err.hint) io.stderr(`hint: ${err.hint}\n`);

@@ -89,7 +89,7 @@ async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[],
     try {
       await loadKeysNonInteractive(agent.sock, {
         keys: wanted.map((k) => k.path), env: ctx.env, passphrases: keyringPassphrases(ctx.env), report: ctx.report,
-        confirm: opts.confirm, lifetimeSec: opts.timeout === undefined ? undefined : opts.timeout * 60,
+        confirm: opts.confirm, lifetimeSec: opts.keyLifetimeSec,
       });
       ctx.report.info(`Loaded ${wanted.length} ssh key(s) with passphrases from the keyring`);
     } catch (error) {
@@ -148,9 +148,9 @@ async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable:
   let holder: PromptNote | undefined;
   if (!opts.nolock) {
     const started = Date.now();
-    const waitS = opts.lockwait ?? KEY_LOCKWAIT_S;
+    const waitMs = opts.lockWaitMs ?? KEY_LOCKWAIT_S * 1000;
     const outcome = await acquireLock(ctx.paths.lock, {
-      waitMs: waitS * 1000,
+      waitMs,
       purpose: 'loading keys; another agentkeep may be waiting for a passphrase',
       onWait: () => ctx.report.debug('another agentkeep holds the lock (it may be prompting); waiting for it'),
       whileWaiting: async () => {
@@ -210,7 +210,7 @@ async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable:
       const result = await runSshAdd({
         sock: agent.sock, paths: toAdd.map((k) => k.path), prompt: prompt.kind === 'none' ? { kind: 'none' } : prompt,
         confirm: opts.confirm, quiet: opts.quiet, env: ctx.env, catchInterrupt: prompt.kind !== 'none',
-        lifetimeSec: opts.timeout === undefined ? undefined : opts.timeout * 60,
+        lifetimeSec: opts.keyLifetimeSec,
         // A hung askpass program must not hang the login: nobody is typing into it after this.
         timeoutMs: prompt.kind === 'askpass' ? askpassDeadlineMs(ctx.env) : undefined,
       });

@@ -6,8 +6,8 @@ export interface KeyOptions {
   clear: boolean;
   noask: boolean;
   ignoreMissing: boolean;
-  /** Minutes (ssh-add -t). */
-  timeout?: number;
+  /** How long loaded keys live, in seconds (ssh-add -t); from --timeout. */
+  keyLifetimeSec?: number;
   confirm: boolean;
   nogui: boolean;
   keyring: boolean;
@@ -15,8 +15,8 @@ export interface KeyOptions {
   confallhosts: boolean;
   quiet: boolean;
   nolock: boolean;
-  /** Seconds; undefined means the default for the phase. */
-  lockwait?: number;
+  /** --lock-wait in milliseconds; undefined means the default for the phase. */
+  lockWaitMs?: number;
   /** Options a "run: agentkeep KEY" advice must repeat to reach the same agent (--dir, --host, ...). */
   retryArgs?: string[];
 }

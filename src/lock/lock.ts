@@ -82,7 +82,7 @@ export async function acquireLock<T>(path: string, opts: LockWaitOptions<T>): Pr
     if (Date.now() >= deadline) {
       throw new AgentkeepError('LOCK_TIMEOUT',
         `gave up after ${(opts.waitMs / 1000).toFixed(1)} s waiting for the lock ${path}.lock (${opts.purpose}); another agentkeep still holds it`,
-        'wait for it to finish, or raise --lockwait; a lock whose holder was killed is taken over after a few seconds');
+        'wait for it to finish, or raise --lock-wait; a lock whose holder was killed is taken over after a few seconds');
     }
     await sleep(20 + Math.random() * 60);
   }

@@ -1,6 +1,10 @@
-// The `agentrun` command line. A small hand parser, because option parsing must stop at the
-// first word that is not an option: everything from COMMAND on reaches the job untouched.
+// The `agentrun` command line: its options declared once (src/options/spec.ts), parsed so that
+// options stop at the first word that is not an option: from COMMAND on, everything reaches the
+// job untouched.
 import { AgentkeepError } from '../errors.js';
+import { ABSOLUTE, DIR, HELP, HOST, LOCK_WAIT, REQUIRE, VERSION_OPTION } from '../options/common.js';
+import { parseOptions, renderOptionHelp, type OptionSpec } from '../options/spec.js';
+import { badValue, duration, text } from '../options/values.js';
 
 /** Everything `agentrun [options] COMMAND [ARGS...]` was asked to do. */
 export interface RunArgs {
@@ -31,91 +35,55 @@ export const DEFAULT_KILL_AFTER_MS = 10_000;
 /** Lock names become file names in the key directory. */
 const LOCK_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@%+=:,-]{0,99}$/;
 
-const WITH_VALUE = new Set(['--require', '--dir', '--host', '--lock-wait', '--timeout', '--kill-after', '--log', '--ephemeral', '--askpass']);
+function lockName(raw: string): string {
+  if (!LOCK_NAME.test(raw)) throw badValue(`invalid lock name ${JSON.stringify(raw)}`, 'use letters, digits and . _ - (at most 100 characters), e.g. --lock db1-dump');
+  return raw;
+}
 
-function usage(message: string, hint = 'see: agentrun --help'): AgentkeepError {
+/** agentrun's options, in the order --help shows them. */
+export const RUN_OPTIONS: readonly OptionSpec[] = [
+  REQUIRE, DIR, ABSOLUTE, HOST,
+  { flags: '--lock [name]', value: lockName,
+    help: 'do not start while another run with this lock runs (exit 75); --lock NAME also works; bare --lock (then -- or another option) uses a name derived from the command' },
+  LOCK_WAIT,
+  { flags: '--timeout <duration>', value: duration(),
+    help: 'stop the job after DURATION (90, 90s, 15m, 2h, 1h30m): TERM to its process group, KILL after the grace period; exit 124' },
+  { flags: '--kill-after <duration>', value: duration({ zero: true }), help: 'grace period between TERM and KILL (default 10s)' },
+  { flags: '--ephemeral <key>', value: text, repeat: true,
+    help: 'run with a private ssh-agent holding KEY (repeatable), started for this job and stopped after it; the long-lived agent is not used. Passphrases come from the keyring (agentkeep passphrase set KEY)' },
+  { flags: '--askpass <program>', value: text, help: 'with --ephemeral: ask PROGRAM for passphrases the keyring lacks' },
+  { flags: '--log <file>', value: text, help: 'append start/end lines and the job\'s output to FILE' },
+  { flags: '-q, --quiet', help: 'print the job\'s output only if it fails (cron mails only failures)' },
+  HELP, VERSION_OPTION,
+];
+
+function usage(message: string, hint: string): AgentkeepError {
   return new AgentkeepError('USAGE', message, hint);
-}
-
-/** A duration such as `90`, `90s`, `15m`, `2h` or `1h30m`, in milliseconds (0 allowed when `zero`). */
-export function durationMs(option: string, value: string, zero = false): number {
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(value);
-  if (value === '' || !match || match.slice(1).every((part) => part === undefined)) {
-    throw usage(`expected ${option} to be a duration such as 90, 90s, 15m, 2h or 1h30m, got ${JSON.stringify(value)}`);
-  }
-  const [h = 0, m = 0, s = 0] = match.slice(1).map((part) => Number(part ?? '0'));
-  const ms = ((h * 60 + m) * 60 + s) * 1000;
-  if (ms === 0 && !zero) throw usage(`expected ${option} to be longer than zero, got ${JSON.stringify(value)}`);
-  return ms;
-}
-
-/** 5400000 → `1h30m`, 90000 → `1m30s`, 1000 → `1s`: the way --timeout is written. */
-export function formatDuration(ms: number): string {
-  const total = Math.round(ms / 1000);
-  const [h, m, sec] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
-  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${sec || total === 0 ? `${sec}s` : ''}`;
 }
 
 /** Parses agentrun's argv (without node and the script). */
 export function parseRunArgs(argv: string[]): ParsedRun {
-  const args: RunArgs = { command: [], require: [], absolute: false, lockWaitMs: 0, killAfterMs: DEFAULT_KILL_AFTER_MS, quiet: false, ephemeral: [] };
-  let lockNameFromNextWord: string | undefined;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === '--') { i++; break; }
-    if (!word.startsWith('-') || word === '-') break;
-    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
-    const name = eq > 0 ? word.slice(0, eq) : word;
-    let value: string | undefined = eq > 0 ? word.slice(eq + 1) : undefined;
-    if (WITH_VALUE.has(name) && value === undefined) {
-      value = argv[++i];
-      if (value === undefined) throw usage(`${name} needs a value`);
-    }
-    const takesNoValue = () => {
-      if (value !== undefined) throw usage(`${name} takes no value, got ${JSON.stringify(word)}`);
-    };
-    switch (name) {
-      case '-h': case '--help': takesNoValue(); return { kind: 'help' };
-      case '-V': case '--version': takesNoValue(); return { kind: 'version' };
-      case '-q': case '--quiet': takesNoValue(); args.quiet = true; break;
-      case '--absolute': takesNoValue(); args.absolute = true; break;
-      case '--require': args.require.push(value!); break;
-      case '--dir': args.dir = value!; break;
-      case '--host': args.host = value!; break;
-      case '--log': args.log = value!; break;
-      case '--ephemeral': args.ephemeral.push(value!); break;
-      case '--askpass': args.askpass = value!; break;
-      case '--timeout': args.timeoutMs = durationMs('--timeout', value!); break;
-      case '--kill-after': args.killAfterMs = durationMs('--kill-after', value!, true); break;
-      case '--lock-wait': args.lockWaitMs = durationMs('--lock-wait', value!, true); break;
-      case '--lock': {
-        // `--lock=NAME` and `--lock NAME`; a bare `--lock` followed by an option or `--` uses the default name.
-        const next = argv[i + 1];
-        if (value === undefined && next !== undefined && !next.startsWith('-')) {
-          value = next;
-          lockNameFromNextWord = next;
-          i++;
-        }
-        if (value !== undefined && !LOCK_NAME.test(value)) {
-          throw usage(`invalid lock name ${JSON.stringify(value)}`, 'use letters, digits and . _ - (at most 100 characters), e.g. --lock db1-dump');
-        }
-        args.lock = value ?? true;
-        break;
-      }
-      default: {
-        const afterLock = lockNameFromNextWord !== undefined && argv[i - 1] === lockNameFromNextWord
-          ? `; "${lockNameFromNextWord}" was taken as the --lock name: for the default lock name write --lock -- ${lockNameFromNextWord} ...`
-          : '';
-        throw usage(`unknown option ${JSON.stringify(word)}${afterLock}`,
-          afterLock ? 'write --lock=NAME COMMAND..., or --lock -- COMMAND... for the default name' : 'see: agentrun --help; put -- before a command that starts with "-"');
-      }
-    }
-  }
-  args.command = argv.slice(i);
+  const parsed = parseOptions(argv, RUN_OPTIONS, 'see: agentrun --help; put -- before a command that starts with "-"');
+  if (parsed.endedBy === '--help') return { kind: 'help' };
+  if (parsed.endedBy === '--version') return { kind: 'version' };
+  const v = parsed.values as {
+    require?: string[]; dir?: string; absolute?: true; host?: string; lock?: string | true; lockWait?: number;
+    timeout?: number; killAfter?: number; ephemeral?: string[]; askpass?: string; log?: string; quiet?: true;
+  };
+  const args: RunArgs = {
+    command: parsed.operands, require: v.require ?? [], absolute: v.absolute === true, lockWaitMs: v.lockWait ?? 0,
+    killAfterMs: v.killAfter ?? DEFAULT_KILL_AFTER_MS, quiet: v.quiet === true, ephemeral: v.ephemeral ?? [],
+  };
+  if (v.dir !== undefined) args.dir = v.dir;
+  if (v.host !== undefined) args.host = v.host;
+  if (v.lock !== undefined) args.lock = v.lock;
+  if (v.timeout !== undefined) args.timeoutMs = v.timeout;
+  if (v.log !== undefined) args.log = v.log;
+  if (v.askpass !== undefined) args.askpass = v.askpass;
   if (args.command.length === 0) {
-    const hint = lockNameFromNextWord !== undefined
-      ? `"${lockNameFromNextWord}" was taken as the --lock name; write --lock NAME COMMAND... or --lock -- COMMAND...`
+    const taken = parsed.valueFromNextWord?.option === '--lock' ? parsed.valueFromNextWord.word : undefined;
+    const hint = taken !== undefined
+      ? `"${taken}" was taken as the --lock name; write --lock NAME COMMAND... or --lock -- COMMAND...`
       : 'write: agentrun [options] COMMAND [ARGS...]';
     throw usage('no command to run', hint);
   }
@@ -125,7 +93,7 @@ export function parseRunArgs(argv: string[]): ParsedRun {
   return { kind: 'run', args };
 }
 
-/** The text -h prints. */
+/** The text -h prints, the option lines generated from RUN_OPTIONS. */
 export const RUN_HELP = `Usage: agentrun [options] COMMAND [ARGS...]
 
 Run COMMAND with the ssh-agent that agentkeep keeps (SSH_AUTH_SOCK/SSH_AGENT_PID set), or
@@ -133,27 +101,7 @@ fail fast with exit status 75 when there is no usable agent or a required key is
 Options stop at the first word that is not an option (or at --); the rest goes to COMMAND.
 
 Options:
-  --require KEY        run only if KEY is loaded: a name in ~/.ssh, a path, or SHA256:...
-                       (repeatable)
-  --dir DIR            key directory DIR/.keychain (as agentkeep --dir)
-  --absolute           with --dir: DIR itself
-  --host NAME          host name in the env file names (as agentkeep --host)
-  --lock[=NAME]        do not start while another run with this lock runs (exit 75);
-                       --lock NAME also works; bare --lock (then -- or another option)
-                       uses a name derived from the command
-  --lock-wait DURATION  wait up to DURATION for the lock instead of failing at once
-  --timeout DURATION   stop the job after DURATION (90, 90s, 15m, 2h, 1h30m): TERM to its
-                       process group, KILL after the grace period; exit 124
-  --kill-after DURATION  grace period between TERM and KILL (default 10s)
-  --ephemeral KEY      run with a private ssh-agent holding KEY (repeatable), started for
-                       this job and stopped after it; the long-lived agent is not used.
-                       Passphrases come from the keyring (agentkeep passphrase set KEY)
-  --askpass PROGRAM    with --ephemeral: ask PROGRAM for passphrases the keyring lacks
-  --log FILE           append start/end lines and the job's output to FILE
-  -q, --quiet          print the job's output only if it fails (cron mails only failures)
-  -h, --help           show this help
-  -V, --version        print the version
-
+${renderOptionHelp(RUN_OPTIONS)}
 Without --lock, --timeout, --log, --quiet or --ephemeral the job replaces agentrun (same PID,
 signals straight to it, nothing of agentrun left running). With them agentrun supervises it;
 under cron (stdin not a terminal) and with --timeout the job then runs in its own session and

@@ -117,8 +117,8 @@ describe('agentkeep authorize on the command line', () => {
     ['a single quote in --from', ['--rsync-ro', '/srv', '--from', "'192.0.2.10'"], /--from .* holds a quote/],
     ['an empty pattern in --from', ['--rsync-ro', '/srv', '--from', '192.0.2.10,'], /empty pattern/],
     ['a newline in --comment', ['--rsync-ro', '/srv', '--comment', 'x\nssh-ed25519 AAAA'], /line break/],
-    ['an unknown option', ['--rsync-ro', '/srv', '--pty'], /unknown authorize argument "--pty"/],
-    ['a missing value', ['--rsync-ro'], /--rsync-ro needs a value/],
+    ['an unknown option', ['--rsync-ro', '/srv', '--pty'], /unknown option '--pty'/],
+    ['a missing value', ['--rsync-ro'], /option '--rsync-ro <dir>' argument missing/],
   ];
 
   it.each(refusals)('when given %s then it exits 64, prints nothing on stdout and leaves --append\'s file alone', async (_what, args, message) => {

@@ -180,7 +180,7 @@ describe('agentkeep doctor', () => {
     sb = new Sandbox('ak-doctor-');
     const r = await run(process.execPath, [AGENTKEEP, 'doctor', '--frob'], { env: cronEnv(sb) });
     expect(r.code).toBe(64);
-    expect(r.stderr).toContain('unknown doctor argument "--frob"');
+    expect(r.stderr).toContain("agentkeep doctor: unknown option '--frob'");
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dropGpg, foreignAgents, looksLikeGpgKey, rewriteBareStop } from '../../src/cli/keychain-compat.js';
+import { AGENTKEEP_VALUE_OPTIONS } from '../../src/cli/agentkeep-options.js';
 import { parseKeychainEnv } from '../../src/envfile/keychain-env.js';
 import { parseShEnv } from '../../src/envfile/parse.js';
 
@@ -10,18 +11,18 @@ function collect() {
 
 describe('rewriteBareStop', () => {
   it('when -k or --stop has no mine/others/all after it then it becomes the bare form', () => {
-    expect(rewriteBareStop(['-k'])).toEqual(['--stop-bare']);
-    expect(rewriteBareStop(['--stop', 'id_rsa'])).toEqual(['--stop-bare', 'id_rsa']);
-    expect(rewriteBareStop(['-q', '--stop'])).toEqual(['-q', '--stop-bare']);
+    expect(rewriteBareStop(['-k'], AGENTKEEP_VALUE_OPTIONS)).toEqual(['--stop-bare']);
+    expect(rewriteBareStop(['--stop', 'id_rsa'], AGENTKEEP_VALUE_OPTIONS)).toEqual(['--stop-bare', 'id_rsa']);
+    expect(rewriteBareStop(['-q', '--stop'], AGENTKEEP_VALUE_OPTIONS)).toEqual(['-q', '--stop-bare']);
   });
 
   it('when the word after it is mine, others or all then it is left alone, as keychain eats only those', () => {
-    for (const w of ['mine', 'others', 'all']) expect(rewriteBareStop(['-k', w])).toEqual(['-k', w]);
+    for (const w of ['mine', 'others', 'all']) expect(rewriteBareStop(['-k', w], AGENTKEEP_VALUE_OPTIONS)).toEqual(['-k', w]);
   });
 
   it('when -k is the value of an option or follows -- then it is not touched', () => {
-    expect(rewriteBareStop(['--host', '-k'])).toEqual(['--host', '-k']);
-    expect(rewriteBareStop(['--', '-k'])).toEqual(['--', '-k']);
+    expect(rewriteBareStop(['--host', '-k'], AGENTKEEP_VALUE_OPTIONS)).toEqual(['--host', '-k']);
+    expect(rewriteBareStop(['--', '-k'], AGENTKEEP_VALUE_OPTIONS)).toEqual(['--', '-k']);
   });
 });
 

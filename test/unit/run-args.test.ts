@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { AgentkeepError } from '../../src/errors.js';
 import { spawnSync } from 'node:child_process';
-import { DEFAULT_KILL_AFTER_MS, durationMs, formatDuration, parseRunArgs, RUN_HELP, type RunArgs } from '../../src/run/args.js';
+import { DEFAULT_KILL_AFTER_MS, parseRunArgs, RUN_HELP, type RunArgs } from '../../src/run/args.js';
+import { durationMs, formatDuration } from '../../src/options/values.js';
 import { showCommand } from '../../src/run/log.js';
 import { defaultLockName } from '../../src/run/lock.js';
 import { Capture, CAPTURE_LIMIT } from '../../src/run/capture.js';
