@@ -1,11 +1,14 @@
 // Describes a public key blob the way `ssh-add -l` does: bits, fingerprint, comment, type.
+import { readOrUndefined, WireReader } from '../ssh-wire.js';
 import type { Identity } from './protocol.js';
 
-function readString(buf: Buffer, off: number): [Buffer, number] | undefined {
-  if (off + 4 > buf.length) return undefined;
-  const len = buf.readUInt32BE(off);
-  if (off + 4 + len > buf.length) return undefined;
-  return [buf.subarray(off + 4, off + 4 + len), off + 4 + len];
+/** The blob's string number `index` (0 is the type name), or undefined when the blob ends first. */
+function field(blob: Buffer, index: number): Buffer | undefined {
+  return readOrUndefined(() => {
+    const reader = new WireReader(blob);
+    for (let i = 0; i < index; i++) reader.string();
+    return reader.string();
+  });
 }
 
 function mpintBits(data: Buffer): number {
@@ -15,9 +18,14 @@ function mpintBits(data: Buffer): number {
   return (data.length - i - 1) * 8 + (32 - Math.clz32(data[i]!));
 }
 
-/** The key type name inside a blob, e.g. `ssh-ed25519`. */
+/** The key type name a blob starts with, e.g. `ssh-ed25519`; undefined when it does not start with a whole string. */
+export function blobTypeName(blob: Buffer): string | undefined {
+  return field(blob, 0)?.toString('latin1');
+}
+
+/** The key type name inside a blob, e.g. `ssh-ed25519`, or `unknown`. */
 export function blobType(blob: Buffer): string {
-  return readString(blob, 0)?.[0].toString('latin1') ?? 'unknown';
+  return blobTypeName(blob) ?? 'unknown';
 }
 
 /** Key size in bits and ssh-add's upper-case type label for a blob. */
@@ -25,15 +33,13 @@ export function describeBlob(blob: Buffer): { bits: number; label: string } {
   const type = blobType(blob);
   const base = type.replace(/-cert-v01@openssh\.com$/, '');
   const cert = base !== type ? '-CERT' : '';
-  const first = readString(blob, 0);
-  if (base === 'ssh-rsa' && first) {
-    const e = readString(blob, first[1]);
-    const n = e && readString(blob, e[1]);
-    return { bits: n ? mpintBits(n[0]) : 0, label: `RSA${cert}` };
+  if (base === 'ssh-rsa') {
+    const n = field(blob, 2); // type, e, n
+    return { bits: n ? mpintBits(n) : 0, label: `RSA${cert}` };
   }
-  if (base === 'ssh-dss' && first) {
-    const p = readString(blob, first[1]);
-    return { bits: p ? mpintBits(p[0]) : 0, label: `DSA${cert}` };
+  if (base === 'ssh-dss') {
+    const p = field(blob, 1); // type, p, q, g, y
+    return { bits: p ? mpintBits(p) : 0, label: `DSA${cert}` };
   }
   const ecdsa = /^(sk-)?ecdsa-sha2-nistp(\d+)/.exec(base);
   if (ecdsa) return { bits: ecdsa[1] ? 256 : Number(ecdsa[2]), label: `ECDSA${ecdsa[1] ? '-SK' : ''}${cert}` };

@@ -2,6 +2,7 @@
 // covering connect and reply, so that a socket that accepts and never answers cannot hang us.
 import { createConnection } from 'node:net';
 import { nodeCrypto } from '../lazy-crypto.js';
+import { SshWireError, WireReader, WireWriter } from '../ssh-wire.js';
 
 const SSH_AGENT_FAILURE = 5;
 const SSH_AGENT_SUCCESS = 6;
@@ -43,19 +44,6 @@ export function fingerprintOf(blob: Buffer): string {
   return `SHA256:${nodeCrypto().createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-function frame(type: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(payload.length + 1, 0);
-  head.writeUInt8(type, 4);
-  return Buffer.concat([head, payload]);
-}
-
-function sshString(data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length, 0);
-  return Buffer.concat([len, data]);
-}
-
 const KIND_BY_ERRNO: Record<string, AgentErrorKind> = {
   ENOENT: 'missing', ENOTDIR: 'missing', ECONNREFUSED: 'refused', EACCES: 'denied', EPERM: 'denied',
   ENOTSOCK: 'refused', EPIPE: 'closed', ECONNRESET: 'closed',
@@ -81,10 +69,10 @@ export function request(sock: string, message: Buffer, timeoutMs = AGENT_TIMEOUT
       chunks.push(chunk);
       received += chunk.length;
       if (received < 4) return;
-      const all = Buffer.concat(chunks);
-      const len = all.readUInt32BE(0);
+      const reply = new WireReader(Buffer.concat(chunks));
+      const len = reply.uint32();
       if (len < 1 || len > MAX_REPLY) return finish(new AgentRequestError('protocol', `${sock} sent a reply of impossible length ${len}`));
-      if (all.length >= 4 + len) finish(undefined, { type: all.readUInt8(4), body: all.subarray(5, 4 + len) });
+      if (reply.remaining >= len) finish(undefined, { type: reply.byte(), body: reply.bytes(len - 1) });
     });
     conn.on('error', (error: NodeJS.ErrnoException) => {
       const kind = KIND_BY_ERRNO[error.code ?? ''] ?? 'other';
@@ -97,29 +85,23 @@ export function request(sock: string, message: Buffer, timeoutMs = AGENT_TIMEOUT
 /** Parses an SSH2_AGENT_IDENTITIES_ANSWER body. */
 export function parseIdentities(body: Buffer): Identity[] {
   const ids: Identity[] = [];
-  let off = 0;
-  const take = (): Buffer => {
-    if (off + 4 > body.length) throw new AgentRequestError('protocol', 'truncated identities answer');
-    const len = body.readUInt32BE(off);
-    if (off + 4 + len > body.length) throw new AgentRequestError('protocol', 'truncated identities answer');
-    const out = body.subarray(off + 4, off + 4 + len);
-    off += 4 + len;
-    return out;
-  };
-  if (body.length < 4) throw new AgentRequestError('protocol', 'truncated identities answer');
-  const count = body.readUInt32BE(0);
-  off = 4;
-  for (let i = 0; i < count; i++) {
-    const blob = Buffer.from(take());
-    const comment = take().toString('utf8');
-    ids.push(identityOf(blob, comment));
+  const reader = new WireReader(body);
+  try {
+    const count = reader.uint32();
+    for (let i = 0; i < count; i++) {
+      const blob = Buffer.from(reader.string()); // a copy, so the identity does not pin the whole reply
+      ids.push(identityOf(blob, reader.stringUtf8()));
+    }
+  } catch (error) {
+    if (error instanceof SshWireError) throw new AgentRequestError('protocol', `truncated identities answer: ${error.message}`);
+    throw error;
   }
   return ids;
 }
 
 /** Asks the agent for its identities (message 11); the liveness test for every socket. */
 export async function requestIdentities(sock: string, timeoutMs = AGENT_TIMEOUT_MS): Promise<Identity[]> {
-  const reply = await request(sock, frame(SSH2_AGENTC_REQUEST_IDENTITIES), timeoutMs);
+  const reply = await request(sock, new WireWriter().byte(SSH2_AGENTC_REQUEST_IDENTITIES).frame(), timeoutMs);
   if (reply.type !== SSH2_AGENT_IDENTITIES_ANSWER) {
     throw new AgentRequestError('protocol', `${sock} answered message type ${reply.type} to an identities request`);
   }
@@ -135,10 +117,10 @@ async function expectSuccess(sock: string, message: Buffer, what: string, timeou
 
 /** Removes every identity from the agent (message 19). */
 export function removeAllIdentities(sock: string, timeoutMs = AGENT_TIMEOUT_MS): Promise<void> {
-  return expectSuccess(sock, frame(SSH2_AGENTC_REMOVE_ALL_IDENTITIES), 'remove all identities', timeoutMs);
+  return expectSuccess(sock, new WireWriter().byte(SSH2_AGENTC_REMOVE_ALL_IDENTITIES).frame(), 'remove all identities', timeoutMs);
 }
 
 /** Removes one identity, given its public key blob (message 18). */
 export function removeIdentity(sock: string, blob: Buffer, timeoutMs = AGENT_TIMEOUT_MS): Promise<void> {
-  return expectSuccess(sock, frame(SSH2_AGENTC_REMOVE_IDENTITY, sshString(blob)), 'remove an identity', timeoutMs);
+  return expectSuccess(sock, new WireWriter().byte(SSH2_AGENTC_REMOVE_IDENTITY).string(blob).frame(), 'remove an identity', timeoutMs);
 }

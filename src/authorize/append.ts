@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { describeMode, unsafeReason, writeFileAtomic } from '../envfile/store.js';
 import { acquireLock } from '../lock/lock.js';
+import { blobTypeName } from '../agent/keyblob.js';
 
 /** Larger than any hand-kept authorized_keys; a bigger file is refused rather than read whole. */
 const MAX_AUTHORIZED_KEYS = 4 * 1024 * 1024;
@@ -73,8 +74,7 @@ function keyAtStart(text: string): Buffer | undefined {
   const match = /^([a-z0-9@.-]+)[ \t]+([A-Za-z0-9+/]+={0,2})(?:[ \t]|$)/.exec(text);
   if (!match) return undefined;
   const blob = Buffer.from(match[2]!, 'base64');
-  if (blob.length < 4) return undefined;
-  return blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1') === match[1] ? blob : undefined;
+  return blobTypeName(blob) === match[1] ? blob : undefined;
 }
 
 /** The key blob of one authorized_keys line, read as sshd does: the key first, else options then the key. */

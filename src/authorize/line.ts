@@ -2,6 +2,7 @@
 // with it. Every value is checked before it enters the line, so none can end an option early.
 import { AgentkeepError } from '../errors.js';
 import { quoteSh } from '../envfile/render.js';
+import { SshWireError, WireReader } from '../ssh-wire.js';
 
 /** What the key may do on the machine whose authorized_keys holds the line. */
 export type AuthorizeMode =
@@ -78,8 +79,15 @@ export function forcedCommand(mode: AuthorizeMode): string {
 
 /** The key as it appears in authorized_keys: `type base64`. */
 export function publicKeyText(blob: Buffer): string {
-  const typeLen = blob.readUInt32BE(0);
-  return `${blob.subarray(4, 4 + typeLen).toString('latin1')} ${blob.toString('base64')}`;
+  let type: string;
+  try {
+    type = new WireReader(blob).stringLatin1();
+  } catch (error) {
+    if (!(error instanceof SshWireError)) throw error;
+    throw new AgentkeepError('KEY_FILE', `expected a public key blob that starts with its type name, got one that does not (${error.message})`,
+      'check the key with ssh-keygen -l -f KEY, and rewrite KEY.pub with ssh-keygen -y -f KEY > KEY.pub');
+  }
+  return `${type} ${blob.toString('base64')}`;
 }
 
 /** The whole line: `restrict[,from="LIST"],command="..." type base64 [comment]`. */

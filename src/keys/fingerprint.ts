@@ -1,9 +1,11 @@
 // Learns a key's public blob and SHA256 fingerprint without a passphrase and without running
 // a program: from KEY.pub, or from the clear public section of an OpenSSH-format private key.
 import { statSync } from 'node:fs';
+import { blobTypeName } from '../agent/keyblob.js';
 import { fingerprintOf } from '../agent/protocol.js';
 import { isErrno } from '../errors.js';
 import { readBoundedText } from '../read-file.js';
+import { readOrUndefined, WireReader } from '../ssh-wire.js';
 
 /** A key's public identity, and where it was learned. */
 export interface PublicKey {
@@ -25,33 +27,29 @@ export function blobFromPublicLine(text: string): Buffer | undefined {
   if (!match) return undefined;
   const blob = Buffer.from(match[2]!, 'base64');
   // The blob starts with its own type name; a mismatch means this is not a public key line.
-  if (blob.length < 4) return undefined;
-  const typeLen = blob.readUInt32BE(0);
-  return blob.subarray(4, 4 + typeLen).toString('latin1') === match[1] ? blob : undefined;
+  return blobTypeName(blob) === match[1] ? blob : undefined;
 }
 
+const OPENSSH_PEM = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/;
 const OPENSSH_MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 
-/** The first public key blob stored in clear in an OpenSSH-format private key file. */
-export function blobFromOpensshPrivate(text: string): Buffer | undefined {
-  const pem = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
+/** A reader placed just after the magic of an openssh-key-v1 PEM block in `text`, or undefined. */
+function opensshKeyReader(text: string): WireReader | undefined {
+  const pem = OPENSSH_PEM.exec(text);
   if (!pem) return undefined;
   const data = Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64');
   if (!data.subarray(0, OPENSSH_MAGIC.length).equals(OPENSSH_MAGIC)) return undefined;
-  let off = OPENSSH_MAGIC.length;
-  const skipString = (): Buffer | undefined => {
-    if (off + 4 > data.length) return undefined;
-    const len = data.readUInt32BE(off);
-    if (off + 4 + len > data.length) return undefined;
-    const out = data.subarray(off + 4, off + 4 + len);
-    off += 4 + len;
-    return out;
-  };
-  for (let i = 0; i < 3; i++) if (!skipString()) return undefined; // cipher, kdf, kdf options
-  if (off + 4 > data.length || data.readUInt32BE(off) < 1) return undefined;
-  off += 4;
-  const blob = skipString();
-  return blob ? Buffer.from(blob) : undefined;
+  return new WireReader(data, OPENSSH_MAGIC.length);
+}
+
+/** The first public key blob stored in clear in an OpenSSH-format private key file. */
+export function blobFromOpensshPrivate(text: string): Buffer | undefined {
+  const reader = opensshKeyReader(text);
+  return reader && readOrUndefined(() => {
+    for (let i = 0; i < 3; i++) reader.string(); // cipher name, kdf name, kdf options
+    if (reader.uint32() < 1) return undefined; // number of keys
+    return Buffer.from(reader.string());
+  });
 }
 
 function readIfExists(path: string): string | undefined {
@@ -125,13 +123,10 @@ export function inspectKeyFile(path: string, uid: number): KeyFileState {
 
 /** Whether a private key file is passphrase-protected, read from its format; undefined if unknown. */
 export function isEncrypted(text: string): boolean | undefined {
-  const pem = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END OPENSSH PRIVATE KEY-----/.exec(text);
-  if (pem) {
-    const data = Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64');
-    if (!data.subarray(0, OPENSSH_MAGIC.length).equals(OPENSSH_MAGIC) || data.length < OPENSSH_MAGIC.length + 4) return undefined;
-    const len = data.readUInt32BE(OPENSSH_MAGIC.length);
-    const cipher = data.subarray(OPENSSH_MAGIC.length + 4, OPENSSH_MAGIC.length + 4 + len).toString('latin1');
-    return cipher !== 'none';
+  if (OPENSSH_PEM.test(text)) {
+    const reader = opensshKeyReader(text);
+    const cipher = reader && readOrUndefined(() => reader.stringLatin1());
+    return cipher === undefined ? undefined : cipher !== 'none';
   }
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(text) || /^Proc-Type:\s*4,ENCRYPTED/m.test(text)) return true;
   if (/-----BEGIN (?:RSA |EC |DSA )?PRIVATE KEY-----/.test(text)) return false;
