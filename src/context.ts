@@ -1,6 +1,7 @@
 // The context every operation receives instead of reading globals: who, where, and how to report.
 import { assertOwnHome } from './home-check.js';
 import { resolvePaths, type Paths } from './paths.js';
+import { readSettings, type Settings } from './settings.js';
 
 /** Where modules send progress notes; only the CLI decides what reaches the terminal. */
 export interface Reporter {
@@ -16,7 +17,10 @@ export interface Reporter {
 export interface Context {
   uid: number;
   home: string;
+  /** The environment children inherit (passed on, never read for meaning). */
   env: NodeJS.ProcessEnv;
+  /** What the environment says, parsed once (src/settings.ts). */
+  settings: Settings;
   paths: Paths;
   report: Reporter;
 }
@@ -37,5 +41,10 @@ export function userContext(user: { uid: number; home: string }, opts: ContextOp
   // The key directory and key names resolve under HOME unless --dir says where to look.
   if (opts.dir === undefined) assertOwnHome(user.home, user.uid);
   const paths = resolvePaths({ home: user.home, uid: user.uid, dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.socket });
-  return { uid: user.uid, home: user.home, env, paths, report };
+  return { uid: user.uid, home: user.home, env, settings: readSettings(env), paths, report };
+}
+
+/** The same Context with another environment for children (keychain's --env PATH), its Settings read again. */
+export function withEnv(ctx: Context, env: NodeJS.ProcessEnv): Context {
+  return { ...ctx, env, settings: readSettings(env) };
 }

@@ -118,8 +118,8 @@ export function ownAgentPid(ctx: Context): number | undefined {
 
 /** Step 2: SSH_AUTH_SOCK from the environment; a local agent is adopted, a forwarded one only allowed. */
 export async function agentFromEnvironment(ctx: Context, opts: FindOptions): Promise<Agent | undefined> {
-  const sock = ctx.env.SSH_AUTH_SOCK;
-  if (!sock || sock === '') return undefined;
+  const sock = ctx.settings.inheritedSock;
+  if (sock === undefined) return undefined;
   if (!sock.startsWith('/')) {
     ctx.report.debug(`ignoring SSH_AUTH_SOCK=${sock}: not an absolute path`);
     return undefined;
@@ -129,8 +129,7 @@ export async function agentFromEnvironment(ctx: Context, opts: FindOptions): Pro
     ctx.report.debug(`inherited SSH_AUTH_SOCK not usable: ${probe.detail}`);
     return undefined;
   }
-  const envPid = Number(ctx.env.SSH_AGENT_PID);
-  const owner = socketOwner(sock, ctx.uid, Number.isInteger(envPid) && envPid > 0 ? envPid : undefined, ctx.report);
+  const owner = socketOwner(sock, ctx.uid, ctx.settings.inheritedPid, ctx.report);
   if (owner.kind === 'local') {
     if (opts.persist) writeEnvFiles(ctx.paths, { sock, pid: owner.pid }, ctx.uid);
     return { sock, pid: owner.pid, identities: probe.identities, source: 'environment' };

@@ -1,7 +1,7 @@
 // `agentkeep`: argv → options → agent discovery, keys and output. The only place that prints.
 import { statSync } from 'node:fs';
 import { AgentkeepError, EXIT } from '../errors.js';
-import type { Context } from '../context.js';
+import { withEnv, type Context } from '../context.js';
 import { ensureAgent, findAgent, agentFromPidfile, ownAgentPid, type Agent } from '../agent/discover.js';
 import { removeAllIdentities } from '../agent/protocol.js';
 import { fingerprintLine, publicKeyLine } from '../agent/keyblob.js';
@@ -131,7 +131,7 @@ const RETIRED_BECAUSE: Record<string, string> = {
 async function dispatch(opts: AgentkeepOptions, io: Io): Promise<number> {
   let ctx = makeContext(opts, io);
   for (const flag of opts.retired) ctx.report.warn(`${flag} is retired and ignored (${RETIRED_BECAUSE[flag] ?? 'agentkeep decides this itself'})`);
-  ctx = { ...ctx, env: applyKeychainEnv(ctx.env, ctx.home, ctx.uid, keychainEnvCandidates(ctx.paths.keydir, ctx.paths.host, opts.envFile), ctx.report) };
+  ctx = withEnv(ctx, applyKeychainEnv(ctx.env, ctx.home, ctx.uid, keychainEnvCandidates(ctx.paths.keydir, ctx.paths.host, opts.envFile), ctx.report));
   if (opts.stopBare && !opts.stop) {
     ctx.report.warn('--stop without an argument is deprecated; stopping all of your ssh-agents (write --stop all)');
     opts = { ...opts, stop: 'all' };

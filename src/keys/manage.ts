@@ -5,6 +5,7 @@ import { isatty } from 'node:tty';
 import { AgentkeepError, EXIT } from '../errors.js';
 import type { Context } from '../context.js';
 import type { Agent } from '../agent/discover.js';
+import type { Settings } from '../settings.js';
 import type { KeyOptions } from './options.js';
 import { describeMode } from '../envfile/store.js';
 import { removeAllIdentities, removeIdentity, requestIdentities, type Identity } from '../agent/protocol.js';
@@ -109,7 +110,7 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: KeyOptions): 
   const requested = opts.noask ? [] : await requestedKeys(ctx, opts);
   // Learned only when needed: the common login (keys loaded, no --clear) never opens /dev/tty.
   let prompt: PromptWay | undefined;
-  const howToPrompt = (): PromptWay => (prompt ??= choosePrompt(ctx.env, opts.nogui, isatty(0)));
+  const howToPrompt = (): PromptWay => (prompt ??= choosePrompt(ctx.settings, opts.nogui, isatty(0)));
   // A login that cannot prompt (sudo -i, su -, runuser -l, ssh HOST CMD) proves nothing: emptying
   // the agent there would only break the cron jobs that use it.
   const atClear = opts.clear ? howToPrompt() : undefined;
@@ -212,11 +213,11 @@ async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable:
         confirm: opts.confirm, quiet: opts.quiet, env: ctx.env, catchInterrupt: prompt.kind !== 'none',
         lifetimeSec: opts.keyLifetimeSec,
         // A hung askpass program must not hang the login: nobody is typing into it after this.
-        timeoutMs: prompt.kind === 'askpass' ? askpassDeadlineMs(ctx.env) : undefined,
+        timeoutMs: prompt.kind === 'askpass' ? askpassDeadlineMs(ctx.settings) : undefined,
       });
       const after = await requestIdentities(agent.sock);
       const why = result.interrupted ? 'cancelled with Ctrl-C'
-        : result.timedOut ? `the askpass program did not answer within ${Math.round(askpassDeadlineMs(ctx.env) / 1000)} s`
+        : result.timedOut ? `the askpass program did not answer within ${Math.round(askpassDeadlineMs(ctx.settings) / 1000)} s`
         : result.signal ? `ssh-add was killed (${result.signal})`
           : result.gaveUp ? `${ASKPASS_TRIES} wrong passphrases`
             : prompt.kind === 'none' ? 'ssh-add failed' : 'wrong passphrase, or none given';
@@ -230,9 +231,8 @@ async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable:
 }
 
 /** How long a login waits for the user's SSH_ASKPASS program: AGENTKEEP_ASKPASS_TIMEOUT seconds, else 120 s. */
-export function askpassDeadlineMs(env: NodeJS.ProcessEnv): number {
-  const seconds = Number(env.AGENTKEEP_ASKPASS_TIMEOUT);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : 120_000;
+export function askpassDeadlineMs(settings: Settings): number {
+  return settings.askpassTimeoutMs ?? 120_000;
 }
 
 /** `-r/--ssh-rm KEY...`: removes the named keys; 0 when none of them is loaded afterwards. */

@@ -1,7 +1,8 @@
 // How ssh-add may ask for a passphrase: on the terminal, through the user's SSH_ASKPASS
 // program, or not at all (then we fail at once rather than let ssh-add wait on nothing).
-import { accessSync, closeSync, constants, openSync, readlinkSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { absoluteEntries, lookupCommand } from '../path-lookup.js';
+import type { Settings } from '../settings.js';
 
 /** How many passphrase attempts each key gets in one ssh-add run, on the terminal and through askpass. */
 export const ASKPASS_TRIES = 3;
@@ -20,24 +21,16 @@ export function haveTerminal(stdinIsTTY: boolean): boolean {
   }
 }
 
-/** True when `program` names an executable regular file, directly or through PATH (as ssh-add would run it). */
-function isRunnable(program: string, path: string | undefined): boolean {
-  const candidates = program.includes('/') ? [program] : (path ?? '').split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, program));
-  return candidates.some((file) => {
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  });
+/** True when `program` names an executable regular file, directly or through PATH's absolute entries (as ssh-add would run it). */
+function isRunnable(program: string, path: string): boolean {
+  return lookupCommand(program, program.includes('/') ? '' : absoluteEntries(path)).found !== undefined;
 }
 
 /** Chooses the prompt: a terminal first (unless SSH_ASKPASS_REQUIRE=force), else SSH_ASKPASS (unless --nogui or =never, or it is not a program). */
-export function choosePrompt(env: NodeJS.ProcessEnv, nogui: boolean, stdinIsTTY: boolean): PromptWay {
-  const program = env.SSH_ASKPASS ?? '';
-  const requirement = (env.SSH_ASKPASS_REQUIRE ?? '').toLowerCase();
-  const runnable = program !== '' && isRunnable(program, env.PATH);
+export function choosePrompt(settings: Pick<Settings, 'askpass' | 'askpassRequire' | 'path'>, nogui: boolean, stdinIsTTY: boolean): PromptWay {
+  const program = settings.askpass;
+  const requirement = settings.askpassRequire;
+  const runnable = program !== '' && isRunnable(program, settings.path);
   if (requirement === 'force' && runnable && !nogui) return { kind: 'askpass', program };
   if (haveTerminal(stdinIsTTY)) return { kind: 'terminal' };
   if (nogui) return { kind: 'none', why: 'there is no terminal and --nogui forbids SSH_ASKPASS' };

@@ -38,13 +38,21 @@ export interface ProcBackend {
 const BACKEND_VARIABLE = 'AGENTKEEP_PROC_BACKEND';
 
 let detected: ProcBackend | undefined;
+let selected: ProcBackend | undefined;
+
+/** Fixes the backend for this process from its Settings (cli/ does this once, where the Context is made). */
+export function selectProcBackend(name: 'proc' | 'ps' | undefined): void {
+  selected = name === 'ps' ? psBackend : name === 'proc' ? procfsBackend : undefined;
+}
 
 /**
  * The backend to use: the variable's choice, else /proc on Linux when it is mounted, else ps.
  * Only Linux's /proc format is read: FreeBSD's procfs, where mounted, differs.
  */
-export function procBackend(env: NodeJS.ProcessEnv = process.env): ProcBackend {
-  const forced = env[BACKEND_VARIABLE];
+export function procBackend(env?: NodeJS.ProcessEnv): ProcBackend {
+  if (selected !== undefined && env === undefined) return selected;
+  // Library callers that made no Context (tests) still get the variable's choice.
+  const forced = (env ?? process.env)[BACKEND_VARIABLE];
   if (forced === 'ps') return psBackend;
   if (forced === 'proc') return procfsBackend;
   if (forced !== undefined && forced !== '') {

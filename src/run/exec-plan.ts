@@ -1,8 +1,8 @@
 // The plan the installed `agentrun` launcher (src/cli/agentrun.sh) carries out after the Node
 // preflight: exec the job in agentrun's place, or run the Node bin as the job's supervisor.
 // The plan is data on a descriptor the launcher reads; it is never evaluated as shell code.
-import { accessSync, constants, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeSync } from 'node:fs';
+import { executableByUs, lookupCommand, type Execability } from '../path-lookup.js';
 import type { RunArgs } from './args.js';
 import { notRun, type JobResult } from './job.js';
 
@@ -25,29 +25,15 @@ export function needsSupervisor(args: RunArgs): boolean {
     || args.quiet || args.ephemeral.length > 0;
 }
 
-function executable(path: string): 'yes' | 'denied' | 'missing' {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile() ? 'yes' : 'denied';
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'missing' : 'denied';
-  }
-}
-
 /**
  * What execvp(3) would make of the command, decided before exec so that a missing or
  * unexecutable command gets agentrun's own message and 127/126, exactly as a spawned job does.
- * `check` judges one candidate path (doctor --user judges it for another user).
+ * `judge` judges one candidate path (doctor --user judges it for another user).
  */
-export function commandProblem(command: string, env: NodeJS.ProcessEnv, check: (path: string) => 'yes' | 'denied' | 'missing' = executable): JobResult | undefined {
-  const dirs = command.includes('/') ? [''] : (env.PATH ?? '').split(':');
-  let denied = false;
-  for (const dir of dirs) {
-    const found = check(command.includes('/') ? command : join(dir === '' ? '.' : dir, command));
-    if (found === 'yes') return undefined;
-    if (found === 'denied') denied = true;
-  }
-  return notRun({ code: denied ? 'EACCES' : 'ENOENT' }, command, env);
+export function commandProblem(command: string, env: NodeJS.ProcessEnv, judge: (path: string) => Execability = executableByUs): JobResult | undefined {
+  const lookup = lookupCommand(command, env.PATH ?? '', { judge });
+  if (lookup.found !== undefined) return undefined;
+  return notRun({ code: lookup.denied ? 'EACCES' : 'ENOENT' }, command, env);
 }
 
 function writePlan(fd: number, lines: string[]): void {

@@ -68,7 +68,7 @@ export function resolveRequired(args: string[], home: string): RequiredKey[] {
 /** Finds the usable agent for a job, or throws the one error that says what is wrong and the fix. */
 export async function preflight(ctx: Context, where: WhereOptions, required: RequiredKey[]): Promise<Agent> {
   const { keydir, sh, host } = ctx.paths;
-  const fix = `log in as ${ctx.env.LOGNAME ?? ctx.env.USER ?? 'the job\'s user'} and run: ${fixCommand(where, required.map((r) => r.arg))}`;
+  const fix = `log in as ${ctx.settings.user ?? 'the job\'s user'} and run: ${fixCommand(where, required.map((r) => r.arg))}`;
   if (!checkKeydir(keydir, ctx.uid)) {
     throw new AgentkeepError('NO_AGENT', `no ssh-agent: the key directory ${keydir} does not exist (agentkeep has not run for this user)`, fix);
   }
@@ -93,7 +93,7 @@ export async function preflight(ctx: Context, where: WhereOptions, required: Req
     const held = agent.identities.map((id) => `${id.fingerprint}${id.comment ? ` ${id.comment}` : ''}`).join(', ');
     throw new AgentkeepError('KEY_NOT_LOADED',
       `required key${missing.length > 1 ? 's' : ''} not loaded in the ssh-agent at ${agent.sock}: ${missing.map((m) => m.arg === m.fingerprint ? m.arg : `${m.arg} (${m.fingerprint})`).join(', ')}; it holds ${held}`,
-      `log in as ${ctx.env.LOGNAME ?? ctx.env.USER ?? 'the job\'s user'} and run: ${fixCommand(where, missing.map((m) => m.arg))}`);
+      `log in as ${ctx.settings.user ?? 'the job\'s user'} and run: ${fixCommand(where, missing.map((m) => m.arg))}`);
   }
   return agent;
 }

@@ -9,6 +9,7 @@ import { keyPath, resolveKeyArgs } from '../../src/keys/resolve.js';
 import { expandIdentityFile, identityFilesInConfig } from '../../src/keys/ssh-config.js';
 import { inspectKeyFile, isEncrypted } from '../../src/keys/fingerprint.js';
 import { choosePrompt } from '../../src/keys/prompt.js';
+import { readSettings } from '../../src/settings.js';
 import { AgentkeepError } from '../../src/errors.js';
 
 const SHIM = join(import.meta.dirname, '../../shell/agentkeep-askpass');
@@ -143,17 +144,17 @@ describe('choosePrompt without a terminal', () => {
     [{ SSH_ASKPASS: '/etc/passwd' }, false, 'none'],
     [{ SSH_ASKPASS: '/tmp' }, false, 'none'],
   ])('when the environment is %j and --nogui is %s then the prompt is %s', (env, nogui, kind) => {
-    expect(choosePrompt(env, nogui, false).kind).toBe(kind);
+    expect(choosePrompt(readSettings(env), nogui, false).kind).toBe(kind);
   });
 
   it('when SSH_ASKPASS names no executable program then the reason says so', () => {
-    expect(choosePrompt({ SSH_ASKPASS: '/nonexistent/ssh-askpass' }, false, false)).toEqual({
+    expect(choosePrompt(readSettings({ SSH_ASKPASS: '/nonexistent/ssh-askpass' }), false, false)).toEqual({
       kind: 'none', why: 'there is no terminal and SSH_ASKPASS (/nonexistent/ssh-askpass) is not an executable program',
     });
   });
 
   it('when SSH_ASKPASS_REQUIRE=force names a program then it is used even where a terminal could be', () => {
-    expect(choosePrompt({ SSH_ASKPASS: '/bin/true', SSH_ASKPASS_REQUIRE: 'force' }, false, true)).toEqual({ kind: 'askpass', program: '/bin/true' });
+    expect(choosePrompt(readSettings({ SSH_ASKPASS: '/bin/true', SSH_ASKPASS_REQUIRE: 'force' }), false, true)).toEqual({ kind: 'askpass', program: '/bin/true' });
   });
 });
 
