@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AgentkeepError } from './errors.js';
 import { nodeCrypto } from './lazy-crypto.js';
-import { readEnvFileText } from './envfile/store.js';
+import { isPrivateDir, readOwnFileText } from './path-safety.js';
 
 /** Longest Unix socket path that binds on every platform (sun_path is 104 on BSD/macOS). */
 export const MAX_SOCKET_PATH = 103;
@@ -101,7 +101,7 @@ export const SHORT_SOCKET_RECORD = 'short-socket-dir';
 function recordedShortDir(file: string, uid: number): string | undefined {
   let text: string | undefined;
   try {
-    text = readEnvFileText(file, uid)?.trim();
+    text = readOwnFileText(file, uid, 64 * 1024)?.trim();
   } catch {
     return undefined; // an unsafe record is ignored: a new name is chosen and recorded in its place
   }
@@ -111,7 +111,7 @@ function recordedShortDir(file: string, uid: number): string | undefined {
 /** True unless `dir` exists as something other than our own 0700 directory. */
 function usableShortDir(dir: string, uid: number): boolean {
   const st = lstatSync(dir, { throwIfNoEntry: false });
-  return st === undefined || (st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0);
+  return st === undefined || isPrivateDir(st, uid);
 }
 
 /**

@@ -5,6 +5,7 @@ import { lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AgentkeepError } from './errors.js';
+import { isPrivateDir, pathProblem } from './path-safety.js';
 
 /** A directory we created: its path and identity, to recognise it later. */
 export interface PrivateDir {
@@ -12,8 +13,6 @@ export interface PrivateDir {
   dev: number;
   ino: number;
 }
-
-const STICKY = 0o1000;
 
 /**
  * Why only `uid` (and root) cannot be trusted to be the only ones renaming entries in `parent`,
@@ -27,16 +26,20 @@ export function unsafeParentReason(parent: string, uid: number): string | undefi
   } catch (error) {
     return `it cannot be used (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`;
   }
-  if (!st.isDirectory()) return 'it is not a directory';
-  if (st.uid !== uid && st.uid !== 0) return `it is owned by uid ${st.uid}`;
-  if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) return 'others may write to it and it has no sticky bit, so they could swap a directory made there';
-  return undefined;
+  // realpath has followed any link: the directory itself is judged. Root's own /tmp is trusted.
+  const found = pathProblem(st, uid, { type: 'dir', rootMayOwn: true, stickyIsEnough: true });
+  if (!found) return undefined;
+  switch (found.problem) {
+    case 'owner': return `it is owned by uid ${st.uid}`;
+    case 'writable': return 'others may write to it and it has no sticky bit, so they could swap a directory made there';
+    default: return found.why;
+  }
 }
 
 /** True when `dir` is `uid`'s own directory of mode 0700 ($XDG_RUNTIME_DIR as systemd makes it). */
 function ownPrivateDirectory(dir: string, uid: number): boolean {
   const st = lstatSync(dir, { throwIfNoEntry: false });
-  return st !== undefined && st.isDirectory() && st.uid === uid && (st.mode & 0o777) === 0o700;
+  return isPrivateDir(st, uid) && (st.mode & 0o700) === 0o700;
 }
 
 /**
@@ -77,8 +80,7 @@ export function makePrivateDirIn(parent: string, uid: number, prefix: string): P
 /** True while `dir` is still the directory we made: not a link, ours, 0700, same inode. */
 export function stillOurs(dir: PrivateDir, uid: number): boolean {
   const st = lstatSync(dir.path, { throwIfNoEntry: false });
-  return st !== undefined && st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0
-    && st.dev === dir.dev && st.ino === dir.ino;
+  return isPrivateDir(st, uid) && st.dev === dir.dev && st.ino === dir.ino;
 }
 
 /** Refuses, before any key goes to it, a socket that is not ours, not a socket, or not in our private directory. */

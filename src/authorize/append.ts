@@ -3,7 +3,8 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
-import { describeMode, unsafeReason, writeFileAtomic } from '../envfile/store.js';
+import { writeFileAtomic } from '../envfile/store.js';
+import { pathProblem, unsafeReason } from '../path-safety.js';
 import { acquireLock } from '../lock/lock.js';
 import { blobTypeName } from '../agent/keyblob.js';
 
@@ -59,14 +60,13 @@ function checkDirectory(dir: string, uid: number): void {
     }
     throw error;
   }
-  if (!st.isDirectory()) throw new AgentkeepError('UNSAFE_PATH', `refusing to write into ${dir}: it is not a directory`, 'give the path of an authorized_keys file');
-  if (st.uid !== uid && st.uid !== 0) {
-    throw new AgentkeepError('UNSAFE_PATH', `refusing to write into ${dir}: it is owned by uid ${st.uid}, not by you (uid ${uid})`,
-      'run agentkeep authorize --append as the account whose authorized_keys it is');
-  }
-  if ((st.mode & 0o022) !== 0) {
-    throw new AgentkeepError('UNSAFE_PATH', `refusing to write into ${dir}: mode ${describeMode(st.mode)} lets group or others write to it`, `run: chmod 700 '${dir}'`);
-  }
+  // stat, not lstat: ~/.ssh may be a link; the directory it leads to is judged. Root may own it (sshd agrees).
+  const found = pathProblem(st, uid, { type: 'dir', rootMayOwn: true });
+  if (!found) return;
+  const fix = found.problem === 'not-dir' ? 'give the path of an authorized_keys file'
+    : found.problem === 'owner' ? 'run agentkeep authorize --append as the account whose authorized_keys it is'
+    : `run: chmod 700 '${dir}'`;
+  throw new AgentkeepError('UNSAFE_PATH', `refusing to write into ${dir}: ${found.why}`, fix);
 }
 
 /** The blob of a `type base64` pair at the very start of `text`, when the blob names that type. */

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentkeepError, EXIT } from '../errors.js';
 import { quoteCsh, quoteFish, quoteSh } from '../envfile/render.js';
-import { cronLines, cronPath } from './cron-path.js';
+import { cronLines, cronPath } from '../cron-path.js';
 import { reportError, type Io } from './run-cli.js';
 
 type HookShell = 'sh' | 'csh' | 'fish';

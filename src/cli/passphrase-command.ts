@@ -37,7 +37,7 @@ function homeOf(io: Io): string {
 async function resolveKey(arg: string, io: Io): Promise<{ label: string; path?: string; fingerprint: string }> {
   if (arg.startsWith('SHA256:')) return { label: arg, fingerprint: arg };
   const path = keyPath(arg, homeOf(io));
-  const { keyringAccount } = await import('../keyring/account.js');
+  const { keyringAccount } = await import('../keys/keyring-account.js');
   return { label: path, path, fingerprint: keyringAccount(path) };
 }
 

@@ -13,7 +13,7 @@ import { defaultLockName, lockHeldError, orphanedJob, runLockPath } from '../run
 import { lastEvents, logFileProblem, readLogTail, showCommand, type LogEvent } from '../run/log.js';
 import { commandProblem } from '../run/exec-plan.js';
 import { isLockHeld } from '../lock/lock.js';
-import { SYSTEM_PATH } from '../cli/cron-path.js';
+import { SYSTEM_PATH } from '../cron-path.js';
 import { canAccess, executableBy, findOnPath, type Who } from './access.js';
 import type { CrontabEntry } from './crontab.js';
 import type { JobIssue, ProblemCode } from './problems.js';
@@ -262,7 +262,13 @@ export async function inspectJob(entry: CrontabEntry, jc: JobsContext): Promise<
     const name = args.lock === true ? defaultLockName(args.command) : args.lock;
     const lockPath = runLockPath(ctx.paths.keydir, name);
     // Held by a running agentrun, or by a job whose agentrun was killed (agentrun would refuse both).
-    const orphan = orphanedJob(lockPath);
+    let orphan: string | undefined;
+    try {
+      orphan = orphanedJob(lockPath, account.uid);
+    } catch (error) {
+      // A record agentrun would refuse (a link, a FIFO, someone else's): say so; an unreadable one means none.
+      if (error instanceof AgentkeepError) add({ code: 'UNSAFE_PATH', status: error.exitCode, message: error.message, fix: error.hint ?? '' });
+    }
     report.lock = { name, path: `${lockPath}.lock`, held: orphan !== undefined || await isLockHeld(lockPath) };
     if (report.lock.held && args.lockWaitMs === 0) {
       const e = lockHeldError(name, lockPath, 0, orphan);

@@ -1,44 +1,14 @@
 // Safe reads and atomic writes of the key directory and its env files: ownership, mode and
 // symlink checks first, then temporary file + fsync + rename, never following a link.
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { nodeCrypto } from '../lazy-crypto.js';
-import { userName } from '../home-check.js';
+import { assertSafe, readOwnFileText } from '../path-safety.js';
 import type { Paths } from '../paths.js';
 import { renderEnv, type AgentEnv, type EnvFlavour } from './render.js';
 
 const MAX_ENV_FILE = 64 * 1024;
-
-/** A file mode's permission bits as four octal digits, the way chmod and ls -n users read them (`0600`). */
-export function describeMode(mode: number): string {
-  return (mode & 0o7777).toString(8).padStart(4, '0');
-}
-
-/**
- * Why a path (directory or file) is unsafe to use: a symlink, someone else's, or writable by
- * group or others; undefined when it is safe. The one rule that every reader, writer and doctor applies.
- */
-export function unsafeReason(path: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, uid: number, kind: 'dir' | 'file'): { why: string; fix: string } | undefined {
-  if (st.isSymbolicLink()) return { why: 'it is a symbolic link', fix: `remove the link and let agentkeep recreate it: rm '${path}'` };
-  if (st.uid !== uid) {
-    // Typically left by agentkeep run through sudo with this user's HOME (sudo without -H).
-    return { why: `it is owned by uid ${st.uid}, not by you (uid ${uid})`,
-      fix: kind === 'file'
-        ? `agentkeep never uses another user's file; remove it (you own the directory): rm -f '${path}'`
-        : `agentkeep never writes into another user's directory; have its owner or root give it to you: chown -R ${userName(uid)}: '${path}'` };
-  }
-  if ((st.mode & 0o022) !== 0) {
-    return { why: `mode ${describeMode(st.mode)} lets group or others write to it`, fix: `run: chmod ${kind === 'dir' ? '700' : '600'} '${path}'` };
-  }
-  return undefined;
-}
-
-/** Refuses (UNSAFE_PATH, exit 78) a path that unsafeReason objects to. */
-function assertSafe(path: string, st: { uid: number; mode: number; isSymbolicLink(): boolean }, uid: number, kind: 'dir' | 'file'): void {
-  const unsafe = unsafeReason(path, st, uid, kind);
-  if (unsafe) throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: ${unsafe.why}`, unsafe.fix);
-}
 
 /** Checks the key directory; returns false when it does not exist yet. */
 export function checkKeydir(keydir: string, uid: number): boolean {
@@ -71,30 +41,7 @@ export function ensureKeydir(keydir: string, uid: number): void {
 
 /** Reads an env file without following links, after checking owner and mode on the open file. */
 export function readEnvFileText(path: string, uid: number): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined;
-    if (isErrno(error, 'ELOOP') || isErrno(error, 'EACCES')) {
-      // A link, or a file we may not even open (another user's, or mode 0000): say which, with the fix.
-      assertSafe(path, lstatSync(path), uid, 'file');
-      throw new AgentkeepError('UNSAFE_PATH', `refusing to use ${path}: you cannot read it (mode ${describeMode(lstatSync(path).mode)})`, `run: chmod 600 '${path}'`);
-    }
-    throw error;
-  }
-  try {
-    const st = fstatSync(fd);
-    assertSafe(path, { uid: st.uid, mode: st.mode, isSymbolicLink: () => false }, uid, 'file');
-    if (!st.isFile()) {
-      throw new AgentkeepError('UNSAFE_PATH', `refusing to read ${path}: it is not a regular file`, `remove it: rm '${path}'`);
-    }
-    const buf = Buffer.alloc(Math.min(st.size, MAX_ENV_FILE));
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
+  return readOwnFileText(path, uid, MAX_ENV_FILE);
 }
 
 /** Refuses to replace a file that is a link, someone else's, or writable by others. */

@@ -1,4 +1,5 @@
 // The private per-job agent (`agentrun --ephemeral KEY... [--askpass PROGRAM]`).
 export { startEphemeralAgent, stopEphemeralAgent, killEphemeralAgentsSync, liveEphemeralAgents, type EphemeralAgent } from './agent.js';
-export { loadKeysNonInteractive, keyringPassphrases, type LoadOptions, type PassphraseSource } from './load.js';
-export { withEphemeralAgent, guardSignals, CLEANUP_SIGNALS, type EphemeralOptions } from './with-agent.js';
+export { withEphemeralAgent, guardSignals, type EphemeralOptions } from './with-agent.js';
+// Where a private agent's passphrases usually come from; the loading itself is keys/load-unattended.ts.
+export { keyringPassphrases, type PassphraseSource } from '../keys/load-unattended.js';

@@ -1,7 +1,8 @@
 // Runs a body with a private agent that holds the given keys, and stops that agent and removes
 // its directory on every way out: return, throw, and SIGTERM/SIGINT/SIGHUP/SIGQUIT.
+import { openSignalScope } from '../signal-scope.js';
+import { loadKeysNonInteractive, type LoadOptions } from '../keys/load-unattended.js';
 import { killEphemeralAgentsSync, startEphemeralAgent, stopEphemeralAgent, type EphemeralAgent } from './agent.js';
-import { loadKeysNonInteractive, type LoadOptions } from './load.js';
 
 /** What to load into the private agent (as loadKeysNonInteractive), and where to put it. */
 export interface EphemeralOptions extends LoadOptions {
@@ -9,35 +10,22 @@ export interface EphemeralOptions extends LoadOptions {
   baseDir?: string | undefined;
 }
 
-/** Signals after which the private agent must not outlive us. */
-export const CLEANUP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
-
 /**
- * While `agent` runs: on a signal that nobody else handles, stop the agent and re-raise the
- * signal (so the process dies of it, status 128+N). When the body has its own listener (agentrun
- * forwarding the signal to its job), we leave the signal to it: the job ends, the body returns,
- * and the `finally` stops the agent.
+ * While `agent` runs: on a signal that reaches this scope, stop the agent and re-raise the signal
+ * (so the process dies of it, status 128+N). A body that handles signals itself opens its own
+ * scope inside this one (agentrun forwarding the signal to its job, run/job.ts): the job ends,
+ * the body returns, and withEphemeralAgent's `finally` stops the agent.
  */
 export function guardSignals(agent: EphemeralAgent): () => void {
-  const handlers = new Map<NodeJS.Signals, () => void>();
-  const uninstall = (): void => {
-    for (const [sig, fn] of handlers) process.off(sig, fn);
-    handlers.clear();
-  };
-  for (const sig of CLEANUP_SIGNALS) {
-    const fn = (): void => {
-      if (process.listenerCount(sig) > 1) return;
-      void stopEphemeralAgent(agent).finally(() => {
-        uninstall();
-        process.kill(process.pid, sig);
-      });
-    };
-    handlers.set(sig, fn);
-    process.on(sig, fn);
-  }
+  const close = openSignalScope((signal) => {
+    void stopEphemeralAgent(agent).finally(() => {
+      close();
+      process.kill(process.pid, signal);
+    });
+  });
   process.once('exit', killEphemeralAgentsSync);
   return () => {
-    uninstall();
+    close();
     process.off('exit', killEphemeralAgentsSync);
   };
 }

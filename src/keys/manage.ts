@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import type { Agent } from '../agent/discover.js';
 import type { Settings } from '../settings.js';
 import type { KeyOptions } from './options.js';
-import { describeMode } from '../envfile/store.js';
+import { describeMode } from '../path-safety.js';
 import { removeAllIdentities, removeIdentity, requestIdentities, type Identity } from '../agent/protocol.js';
 import { acquireLock } from '../lock/lock.js';
 import { inspectKeyFile, publicKeyOf, type PublicKey } from './fingerprint.js';
@@ -86,7 +86,7 @@ function reportKnown(ctx: Context, keys: UsableKey[]): void {
 async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[], opts: KeyOptions): Promise<Identity[]> {
   const wanted = missing.filter((k) => k.needsPassphrase && k.publicKey !== undefined);
   if (wanted.length > 0) {
-    const { keyringPassphrases, loadKeysNonInteractive } = await import('../ephemeral/load.js');
+    const { keyringPassphrases, loadKeysNonInteractive } = await import('./load-unattended.js');
     try {
       await loadKeysNonInteractive(agent.sock, {
         keys: wanted.map((k) => k.path), env: ctx.env, passphrases: keyringPassphrases(ctx.env), report: ctx.report,

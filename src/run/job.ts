@@ -8,9 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { EXIT } from '../errors.js';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
-
-/** Signals agentrun passes on to the job. */
-export const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
+import { openSignalScope } from '../signal-scope.js';
 
 /** The job: argv, environment, limits, process group, and where its output goes. */
 export interface JobSpec {
@@ -87,11 +85,11 @@ export function runJob(spec: JobSpec): Promise<JobResult> {
     let killAt = Infinity;
     let timer: LongTimeout | undefined;
     let killTimer: LongTimeout | undefined;
-    // Handlers go in before the spawn: the job may be running (and someone may signal us)
+    // The scope opens before the spawn: the job may be running (and someone may signal us)
     // before spawn() returns, and a signal without a handler would kill us and orphan the job.
-    // JavaScript handlers run only after this synchronous block, when child.pid is known.
-    const forward = (signal: NodeJS.Signals) => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, signal); };
-    for (const signal of FORWARDED) process.on(signal, forward);
+    // JavaScript handlers run only after this synchronous block, when child.pid is known. While
+    // the job runs, the signals are the job's: an enclosing scope (the private agent) waits.
+    const closeScope = openSignalScope((signal) => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, signal); });
     let child: ChildProcess;
     try {
       child = spawn(command, rest, {
@@ -100,13 +98,13 @@ export function runJob(spec: JobSpec): Promise<JobResult> {
         detached: spec.newGroup,
       });
     } catch (error) {
-      for (const signal of FORWARDED) process.off(signal, forward);
+      closeScope();
       resolve(notRun(error as NodeJS.ErrnoException, command, spec.env));
       return;
     }
     if (child.pid !== undefined) spec.onStart?.(child.pid, spec.newGroup);
     const cleanup = () => {
-      for (const signal of FORWARDED) process.off(signal, forward);
+      closeScope();
       timer?.clear();
       killTimer?.clear();
     };

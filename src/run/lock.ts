@@ -4,10 +4,11 @@
 // holder was killed is taken over only once no process of that job is left, so a job orphaned
 // by a SIGKILLed agentrun never gets a second copy running beside it.
 import { nodeCrypto } from '../lazy-crypto.js';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AgentkeepError } from '../errors.js';
 import { ensureKeydir } from '../envfile/store.js';
+import { readOwnFileText } from '../path-safety.js';
 import { tryLock } from '../lock/lock.js';
 import { groupMembers, isRunning } from '../proc/query.js';
 
@@ -39,14 +40,14 @@ export function lockHeldError(name: string, path: string, waitMs: number, orphan
       : 'nothing to do if the earlier run is just long; to wait for it instead, add --lock-wait DURATION (e.g. --lock-wait 10m)');
 }
 
-/** What the job record beside the lock at `path` says is still running, if anything: a job can outlive its agentrun. */
-export function orphanedJob(path: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`${path}.job`, 'utf8');
-  } catch {
-    return undefined;
-  }
+/**
+ * What the job record beside the lock at `path` says is still running, if anything: a job can
+ * outlive its agentrun. The record is read as `uid`'s own file (never a link or a FIFO, which
+ * would hang root's doctor on a user's lock); an unsafe one is refused (UNSAFE_PATH).
+ */
+export function orphanedJob(path: string, uid: number): string | undefined {
+  const text = readOwnFileText(`${path}.job`, uid, 4096);
+  if (text === undefined) return undefined;
   const pgid = /^pgid (\d+)$/m.exec(text)?.[1];
   const pid = /^pid (\d+)$/m.exec(text)?.[1];
   // A zombie runs nothing: only members that still run hold the lock.
@@ -67,7 +68,13 @@ export async function takeRunLock(keydir: string, uid: number, name: string, wai
   for (;;) {
     let held = await tryLock(path);
     // A lock taken over from a killed agentrun is not ours while its job still runs.
-    const orphan = held ? orphanedJob(path) : undefined;
+    let orphan: string | undefined;
+    try {
+      orphan = held ? orphanedJob(path, uid) : undefined;
+    } catch (error) {
+      await held?.release();
+      throw error;
+    }
     if (held && orphan !== undefined) {
       await held.release();
       held = undefined;

@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, writeSy
 import { resolve } from 'node:path';
 import { AgentkeepError, errnoText, isErrno } from '../errors.js';
 import { quoteSh } from '../envfile/render.js';
-import { describeMode } from '../envfile/store.js';
+import { pathProblem } from '../path-safety.js';
 
 /** An open log file. */
 export interface RunLog {
@@ -23,15 +23,17 @@ export interface RunLog {
 /** Why agentrun refuses an existing log file (a link, not a regular file, someone else's, writable by group or others, other hard links), or undefined. */
 export function logFileProblem(path: string, st: Stats, uid: number): AgentkeepError | undefined {
   const refuse = (why: string, fix: string) => new AgentkeepError('UNSAFE_PATH', `refusing to write the log ${path}: ${why}`, fix);
-  if (st.isSymbolicLink()) return refuse('it is a symbolic link', `point --log at the real file, or remove the link: rm '${path}'`);
-  if (!st.isFile()) return refuse('it is not a regular file', 'point --log at a regular file');
-  if (st.uid !== uid) return refuse(`it is owned by uid ${st.uid}, not by you (uid ${uid})`, 'use a log file of your own');
-  if ((st.mode & 0o022) !== 0) return refuse(`mode ${describeMode(st.mode)} lets ${(st.mode & 0o002) !== 0 ? 'anyone' : 'the group'} write to it`, `run: chmod go-w '${path}'`);
-  if (st.nlink > 1) {
-    return refuse(`it has ${st.nlink} hard links, so the job's output would also land in another file`,
+  // The type before the owner, and hard links too: a log is appended to, so its content must not land elsewhere.
+  const found = pathProblem(st, uid, { type: 'file', singleLink: true, nameWriters: true });
+  if (!found) return undefined;
+  switch (found.problem) {
+    case 'symlink': return refuse(found.why, `point --log at the real file, or remove the link: rm '${path}'`);
+    case 'not-file': return refuse(found.why, 'point --log at a regular file');
+    case 'owner': return refuse(found.why, 'use a log file of your own');
+    case 'writable': return refuse(found.why, `run: chmod go-w '${path}'`);
+    default: /* hard-links */ return refuse(`${found.why}, so the job's output would also land in another file`,
       `log to a file of its own: mv '${path}' '${path}.old' (the other names keep their content)`);
   }
-  return undefined;
 }
 
 /** Opens (or creates) the log for appending after checking who owns it. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hookCommand, hookLine, shellDir } from '../../src/cli/hook-command.js';
-import { SYSTEM_PATH } from '../../src/cli/cron-path.js';
+import { SYSTEM_PATH } from '../../src/cron-path.js';
 import type { Io } from '../../src/cli/run-cli.js';
 import { SHELL_DIR } from '../helpers/sandbox.js';
 

@@ -4,7 +4,7 @@
 // and cron's own PATH is only /usr/bin:/bin.
 import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
-import { AgentkeepError } from '../errors.js';
+import { AgentkeepError } from './errors.js';
 
 /** The usual directories of administrators' tools, sbin first (LBackup lives in /usr/local/sbin). */
 export const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

@@ -5,9 +5,9 @@ import { requestIdentities } from '../agent/protocol.js';
 import type { Reporter } from '../context.js';
 import { silentReporter } from '../context.js';
 import { AgentkeepError } from '../errors.js';
-import { keyringAccount } from '../keyring/account.js';
-import { addKeysWithPassphrase, runSshAdd } from '../keys/add.js';
-import { verifyPassphrase } from '../keys/verify-passphrase.js';
+import { keyringAccount } from './keyring-account.js';
+import { addKeysWithPassphrase, runSshAdd } from './add.js';
+import { verifyPassphrase } from './verify-passphrase.js';
 
 /** Looks up stored passphrases by fingerprint; a Map, or the reason the keyring cannot be used. */
 export type PassphraseSource = (fingerprints: string[]) => Promise<{ ok: true; value: Map<string, string | undefined> } | { ok: false; unavailable: { message: string; hint: string } }>;

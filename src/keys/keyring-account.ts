@@ -1,7 +1,7 @@
 // Which keyring entry belongs to a key file: its public key's SHA256 fingerprint.
 import { existsSync } from 'node:fs';
 import { AgentkeepError } from '../errors.js';
-import { publicKeyOf } from '../keys/fingerprint.js';
+import { publicKeyOf } from './fingerprint.js';
 
 /** The keyring account for the key at `path` (its `SHA256:` fingerprint); throws KEY_FILE when unknown. */
 export function keyringAccount(path: string): string {
