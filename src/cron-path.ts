@@ -5,6 +5,7 @@
 import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { AgentkeepError } from './errors.js';
+import { lookupCommand } from './path-lookup.js';
 
 /** The usual directories of administrators' tools, sbin first (LBackup lives in /usr/local/sbin). */
 export const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -27,11 +28,8 @@ function realOrUndefined(path: string): string | undefined {
 
 /** The real path of the first executable `name` on `path`, as `env` and cron's sh would find it. */
 export function firstOnPath(name: string, path: string[]): string | undefined {
-  for (const dir of path) {
-    const real = realOrUndefined(join(dir, name));
-    if (real !== undefined) return real;
-  }
-  return undefined;
+  const found = lookupCommand(name, path.join(':')).found;
+  return found === undefined ? undefined : realpathSync(found);
 }
 
 /** What `hook cron` learned about this install. */

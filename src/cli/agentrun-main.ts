@@ -51,7 +51,7 @@ async function runWithEphemeralAgent(ctx: Context, args: RunArgs, io: Io, log: R
   const report = terminalReporter({ quiet: true, debug: false, color: false, write: io.stderr });
   return withEphemeralAgent({
     keys: args.ephemeral.map((k) => keyPath(k, ctx.home)), env: io.env, askpass: args.askpass,
-    passphrases: keyringPassphrases(io.env), report,
+    passphrases: keyringPassphrases(ctx.env, ctx.settings), report,
   }, (agent) => runLocked(ctx, args, io, log, { sock: agent.sock, pid: agent.pid }));
 }
 

@@ -8,6 +8,7 @@ import { AgentkeepError, EXIT } from '../errors.js';
 import { publicKeyOf } from '../keys/fingerprint.js';
 import { keyPath } from '../keys/resolve.js';
 import { reportError, type Io } from './run-cli.js';
+import { readSettings } from '../settings.js';
 
 const USAGE = `usage: agentkeep passphrase set KEY       store KEY's passphrase in the keyring (typed without echo,
                                          or the first line of stdin when stdin is not a terminal)
@@ -65,7 +66,8 @@ async function setCommand(args: string[], io: Io, input: SecretInput): Promise<n
   const { verifyPassphrase } = await import('../keys/verify-passphrase.js');
   const store = await import('../keyring/store.js');
   // On a terminal a locked desktop keyring may show an unlock dialog: give the human time.
-  const opts = { env: io.env, timeoutMs: input.stdinIsTTY && !io.env.AGENTKEEP_KEYRING_TIMEOUT ? 60_000 : undefined };
+  const settings = readSettings(io.env);
+  const opts = { env: io.env, settings, timeoutMs: input.stdinIsTTY && settings.keyringTimeoutMs === undefined ? 60_000 : undefined };
   const encrypted = await verifyPassphrase(key.path, undefined);
   if (encrypted.status === 'unencrypted') {
     throw new AgentkeepError('KEY_FILE', `${key.path} has no passphrase; there is nothing to store`, `add one with: ssh-keygen -p -f ${key.path}`);
@@ -94,7 +96,7 @@ async function forgetCommand(args: string[], io: Io): Promise<number> {
   for (const arg of args) keys.push(await resolveKey(arg, io));
   const { forgetPassphrase } = await import('../keyring/store.js');
   for (const key of keys) {
-    const removed = await forgetPassphrase(key.fingerprint, { env: io.env });
+    const removed = await forgetPassphrase(key.fingerprint, { env: io.env, settings: readSettings(io.env) });
     io.stderr(removed ? ` * Forgot the passphrase of ${key.label} (${key.fingerprint})\n` : ` * No passphrase was stored for ${key.label} (${key.fingerprint})\n`);
   }
   return EXIT.ok;
@@ -102,7 +104,7 @@ async function forgetCommand(args: string[], io: Io): Promise<number> {
 
 async function statusCommand(args: string[], io: Io): Promise<number> {
   const store = await import('../keyring/store.js');
-  const opts = { env: io.env };
+  const opts = { env: io.env, settings: readSettings(io.env) };
   if (args.length === 0) {
     const list = await store.listStored(opts);
     if (!list.ok) throw new AgentkeepError('KEYRING', list.unavailable.message, list.unavailable.hint);

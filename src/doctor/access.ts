@@ -3,7 +3,8 @@
 // of every directory above it, judged against that user's uid and groups, as the kernel would
 // judge that user (root's own access(2) would say yes to nearly everything).
 import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { executableByUs, lookupCommand, type Execability } from '../path-lookup.js';
 
 /** Whose access is asked: undefined for the running process, else another user's uid and groups. */
 export type Who = { uid: number; gids: number[] } | undefined;
@@ -40,7 +41,7 @@ export function canAccess(path: string, who: Who, want: keyof typeof BITS): bool
 }
 
 /** What execvp(3) run by another user would make of one candidate path (as exec-plan's check does for us). */
-export function executableBy(path: string, who: NonNullable<Who>): 'yes' | 'denied' | 'missing' {
+export function executableBy(path: string, who: NonNullable<Who>): Execability {
   let isFile: boolean;
   try {
     isFile = statSync(path).isFile();
@@ -51,23 +52,15 @@ export function executableBy(path: string, who: NonNullable<Who>): 'yes' | 'deni
   return isFile && canAccess(path, who, 'x') ? 'yes' : 'denied';
 }
 
+/** How `who` judges one candidate: access(2) for ourselves, the mode bits for another user. */
+export function judgeFor(who: Who): (path: string) => Execability {
+  return who === undefined ? executableByUs : (path) => executableBy(path, who);
+}
+
 /**
  * The first executable NAME on a colon-separated PATH for `who`, as sh's lookup finds it (a NAME
  * with a slash is taken as is); relative entries start at `cwd` (cron's is HOME). Null when none.
  */
 export function findOnPath(name: string, path: string, who: Who, cwd: string): string | null {
-  const candidates = name.includes('/') ? [resolve(cwd, name)] : path.split(':').filter((d) => d !== '').map((d) => join(resolve(cwd, d), name));
-  for (const candidate of candidates) {
-    const found = who === undefined ? canAccess(candidate, undefined, 'x') && isFile(candidate) : executableBy(candidate, who) === 'yes';
-    if (found) return candidate;
-  }
-  return null;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  return lookupCommand(name, path, { judge: judgeFor(who), cwd }).found ?? null;
 }

@@ -14,7 +14,7 @@ import { lastEvents, logFileProblem, readLogTail, showCommand, type LogEvent } f
 import { commandProblem } from '../run/exec-plan.js';
 import { isLockHeld } from '../lock/lock.js';
 import { SYSTEM_PATH } from '../cron-path.js';
-import { canAccess, executableBy, findOnPath, type Who } from './access.js';
+import { canAccess, findOnPath, judgeFor, type Who } from './access.js';
 import type { CrontabEntry } from './crontab.js';
 import type { JobIssue, ProblemCode } from './problems.js';
 import { splitCommands } from './sh-words.js';
@@ -276,7 +276,7 @@ export async function inspectJob(entry: CrontabEntry, jc: JobsContext): Promise<
     }
   }
 
-  const missing = commandProblem(programPath, { PATH: path }, jc.who === undefined ? undefined : (p) => executableBy(p, jc.who!));
+  const missing = commandProblem(programPath, { PATH: path }, judgeFor(jc.who));
   report.program = { name: program, path: missing ? null : which(programPath, path, jc) };
   if (missing?.kind === 'not-run') {
     add({

@@ -1,6 +1,7 @@
 // Turns what the Secret Service (or its absence) said into one of a few reasons with a fix.
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Settings } from '../settings.js';
 
 /** Why the keyring cannot be used right now. */
 export type UnavailableReason = 'no-dbus' | 'no-secret-service' | 'locked' | 'timeout' | 'error';
@@ -50,11 +51,11 @@ export function timeoutUnavailable(ms: number): KeyringUnavailable {
  * per-user socket $XDG_RUNTIME_DIR/bus; with neither there is nothing to ask (and asking
  * may try an X11 autolaunch), so we say so without starting anything.
  */
-export function missingSessionBus(env: NodeJS.ProcessEnv, platform = process.platform): KeyringUnavailable | undefined {
+export function missingSessionBus(settings: Pick<Settings, 'sessionBus' | 'xdgRuntimeDir'>, platform = process.platform): KeyringUnavailable | undefined {
   if (platform !== 'linux' && platform !== 'freebsd') return undefined;
-  if ((env.DBUS_SESSION_BUS_ADDRESS ?? '') !== '') return undefined;
-  const runtime = env.XDG_RUNTIME_DIR ?? '';
-  if (runtime !== '') {
+  if (settings.sessionBus !== undefined) return undefined;
+  const runtime = settings.xdgRuntimeDir;
+  if (runtime !== undefined) {
     const bus = join(runtime, 'bus');
     try {
       if (existsSync(bus) && lstatSync(bus).isSocket()) return undefined;

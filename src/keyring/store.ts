@@ -5,6 +5,7 @@
 import { AgentkeepError } from '../errors.js';
 import { classifyKeyringError, missingSessionBus, timeoutUnavailable, type KeyringUnavailable } from './classify.js';
 import { runKeyringChild, type KeyringOp, type KeyringResult } from './child.js';
+import type { Settings } from '../settings.js';
 
 /** The keyring service name every agentkeep entry is stored under. */
 export const KEYRING_SERVICE = 'agentkeep';
@@ -15,8 +16,10 @@ const PROBE_ACCOUNT = 'agentkeep-probe';
 
 /** The environment (D-Bus session) and time limit for one keyring call. */
 export interface KeyringOptions {
-  /** The environment whose D-Bus session is used (DBUS_SESSION_BUS_ADDRESS, XDG_RUNTIME_DIR). */
+  /** The environment the keyring child inherits (its D-Bus session). */
   env: NodeJS.ProcessEnv;
+  /** What that environment says: the session bus, XDG_RUNTIME_DIR and AGENTKEEP_KEYRING_TIMEOUT. */
+  settings: Pick<Settings, 'sessionBus' | 'xdgRuntimeDir' | 'keyringTimeoutMs'>;
   /** Overrides AGENTKEEP_KEYRING_TIMEOUT (seconds) and the default of 10 s. */
   timeoutMs?: number | undefined;
 }
@@ -27,12 +30,11 @@ export type KeyringAnswer<T> = { ok: true; value: T } | { ok: false; unavailable
 /** The timeout in force: the option, else AGENTKEEP_KEYRING_TIMEOUT seconds, else the default. */
 export function keyringTimeoutMs(opts: KeyringOptions): number {
   if (opts.timeoutMs !== undefined) return opts.timeoutMs;
-  const env = Number(opts.env.AGENTKEEP_KEYRING_TIMEOUT);
-  return Number.isFinite(env) && env > 0 ? Math.round(env * 1000) : KEYRING_TIMEOUT_MS;
+  return opts.settings.keyringTimeoutMs ?? KEYRING_TIMEOUT_MS;
 }
 
 async function runOps(ops: KeyringOp[], opts: KeyringOptions): Promise<KeyringAnswer<KeyringResult[]>> {
-  const noBus = missingSessionBus(opts.env);
+  const noBus = missingSessionBus(opts.settings);
   if (noBus) return { ok: false, unavailable: noBus };
   const ms = keyringTimeoutMs(opts);
   const outcome = await runKeyringChild(KEYRING_SERVICE, ops, opts.env, ms);

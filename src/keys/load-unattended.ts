@@ -8,6 +8,7 @@ import { AgentkeepError } from '../errors.js';
 import { keyringAccount } from './keyring-account.js';
 import { addKeysWithPassphrase, runSshAdd } from './add.js';
 import { verifyPassphrase } from './verify-passphrase.js';
+import type { KeyringOptions } from '../keyring/store.js';
 
 /** Looks up stored passphrases by fingerprint; a Map, or the reason the keyring cannot be used. */
 export type PassphraseSource = (fingerprints: string[]) => Promise<{ ok: true; value: Map<string, string | undefined> } | { ok: false; unavailable: { message: string; hint: string } }>;
@@ -32,8 +33,8 @@ export interface LoadOptions {
 export const ASKPASS_DEADLINE_MS = 60_000;
 
 /** The OS keyring as a PassphraseSource (imported only when used). */
-export function keyringPassphrases(env: NodeJS.ProcessEnv, timeoutMs?: number): PassphraseSource {
-  return async (fps) => (await import('../keyring/store.js')).lookupPassphrases(fps, { env, timeoutMs });
+export function keyringPassphrases(env: NodeJS.ProcessEnv, settings: KeyringOptions['settings'], timeoutMs?: number): PassphraseSource {
+  return async (fps) => (await import('../keyring/store.js')).lookupPassphrases(fps, { env, settings, timeoutMs });
 }
 
 function notLoaded(message: string, hint: string): AgentkeepError {

@@ -89,7 +89,7 @@ async function loadFromKeyring(ctx: Context, agent: Agent, missing: UsableKey[],
     const { keyringPassphrases, loadKeysNonInteractive } = await import('./load-unattended.js');
     try {
       await loadKeysNonInteractive(agent.sock, {
-        keys: wanted.map((k) => k.path), env: ctx.env, passphrases: keyringPassphrases(ctx.env), report: ctx.report,
+        keys: wanted.map((k) => k.path), env: ctx.env, passphrases: keyringPassphrases(ctx.env, ctx.settings), report: ctx.report,
         confirm: opts.confirm, lifetimeSec: opts.keyLifetimeSec,
       });
       ctx.report.info(`Loaded ${wanted.length} ssh key(s) with passphrases from the keyring`);

@@ -11,6 +11,7 @@ import { AgentkeepError } from '../../src/errors.js';
 import { publicKeyOf } from '../../src/keys/fingerprint.js';
 import { alive, backendEnv, PROC_BACKENDS, ROOT, run, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { startSecretService, type SecretService } from '../helpers/secret-service.js';
+import { readSettings } from '../../src/settings.js';
 
 const PASS = 'ephemeral pass phrase';
 let sb: Sandbox;
@@ -162,7 +163,7 @@ describe('keys from the keyring', () => {
     await store('backup_rsa', 'another one');
     const env = { ...sb.env, ...ss.env };
     let seen: EphemeralAgent | undefined;
-    await withEphemeralAgent({ keys: [key, other], env, passphrases: keyringPassphrases(env), baseDir: sb.dir }, async (agent) => {
+    await withEphemeralAgent({ keys: [key, other], env, passphrases: keyringPassphrases(env, readSettings(env)), baseDir: sb.dir }, async (agent) => {
       seen = agent;
       const listed = await agentKeys(agent);
       expect(listed).toContain(fp(key));
@@ -177,11 +178,11 @@ describe('keys from the keyring', () => {
     const env = { ...sb.env, ...ss.env };
     const warnings: string[] = [];
     const report = { info() {}, debug() {}, warn: (m: string) => { warnings.push(m); } };
-    await withEphemeralAgent({ keys: [key], env, passphrases: keyringPassphrases(env), askpass: askpass(PASS).program, report, baseDir: sb.dir }, async (agent) => {
+    await withEphemeralAgent({ keys: [key], env, passphrases: keyringPassphrases(env, readSettings(env)), askpass: askpass(PASS).program, report, baseDir: sb.dir }, async (agent) => {
       expect(await agentKeys(agent)).toContain(fp(key));
     });
     expect(warnings.join('\n')).toContain('does not decrypt it');
-    const error = await withEphemeralAgent({ keys: [key], env, passphrases: keyringPassphrases(env), baseDir: sb.dir }, async () => 'ran')
+    const error = await withEphemeralAgent({ keys: [key], env, passphrases: keyringPassphrases(env, readSettings(env)), baseDir: sb.dir }, async () => 'ran')
       .then(() => undefined, (e: unknown) => e);
     expect((error as AgentkeepError).code).toBe('KEY_NOT_LOADED');
     expect(sb.sandboxAgents()).toEqual([]);
@@ -194,7 +195,7 @@ describe('keys from the keyring', () => {
     const env = { ...sb.env, ...ss.env };
     const warnings: string[] = [];
     const report = { info() {}, debug() {}, warn: (m: string) => { warnings.push(m); } };
-    await withEphemeralAgent({ keys: [key], env, passphrases: keyringPassphrases(env), askpass: askpass(PASS).program, report, baseDir: sb.dir }, async (agent) => {
+    await withEphemeralAgent({ keys: [key], env, passphrases: keyringPassphrases(env, readSettings(env)), askpass: askpass(PASS).program, report, baseDir: sb.dir }, async (agent) => {
       expect(await agentKeys(agent)).toContain(fp(key));
     });
     expect(warnings.join('\n')).toContain('the keyring is locked');

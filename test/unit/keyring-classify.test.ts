@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { classifyKeyringError, missingSessionBus } from '../../src/keyring/classify.js';
 import { keyringTimeoutMs, KEYRING_TIMEOUT_MS } from '../../src/keyring/store.js';
 import { Sandbox } from '../helpers/sandbox.js';
+import { readSettings } from '../../src/settings.js';
 
 describe('classifyKeyringError', () => {
   const table: [string, string][] = [
@@ -31,13 +32,13 @@ describe('missingSessionBus', () => {
   afterEach(() => { sb?.cleanup(); sb = undefined; });
 
   it('when DBUS_SESSION_BUS_ADDRESS is set then the bus is left for the store to try', () => {
-    expect(missingSessionBus({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nowhere' }, 'linux')).toBeUndefined();
+    expect(missingSessionBus(readSettings({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nowhere' }), 'linux')).toBeUndefined();
   });
 
   it('when neither the address nor XDG_RUNTIME_DIR/bus exists then it is missing on Linux, not on macOS', () => {
-    expect(missingSessionBus({}, 'linux')?.reason).toBe('no-dbus');
-    expect(missingSessionBus({ XDG_RUNTIME_DIR: '/nonexistent' }, 'linux')?.message).toContain('DBUS_SESSION_BUS_ADDRESS is not set');
-    expect(missingSessionBus({}, 'darwin')).toBeUndefined();
+    expect(missingSessionBus(readSettings({}), 'linux')?.reason).toBe('no-dbus');
+    expect(missingSessionBus(readSettings({ XDG_RUNTIME_DIR: '/nonexistent' }), 'linux')?.message).toContain('DBUS_SESSION_BUS_ADDRESS is not set');
+    expect(missingSessionBus(readSettings({}), 'darwin')).toBeUndefined();
   });
 
   it('when XDG_RUNTIME_DIR/bus is a socket then the systemd user bus counts as present', async () => {
@@ -47,7 +48,7 @@ describe('missingSessionBus', () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(join(runtime, 'bus'), r));
     try {
-      expect(missingSessionBus({ XDG_RUNTIME_DIR: runtime }, 'linux')).toBeUndefined();
+      expect(missingSessionBus(readSettings({ XDG_RUNTIME_DIR: runtime }), 'linux')).toBeUndefined();
     } finally {
       server.close();
     }
@@ -56,9 +57,9 @@ describe('missingSessionBus', () => {
 
 describe('keyringTimeoutMs', () => {
   it('when nothing is set then the default applies; AGENTKEEP_KEYRING_TIMEOUT in seconds overrides it; the option wins', () => {
-    expect(keyringTimeoutMs({ env: {} })).toBe(KEYRING_TIMEOUT_MS);
-    expect(keyringTimeoutMs({ env: { AGENTKEEP_KEYRING_TIMEOUT: '2.5' } })).toBe(2500);
-    expect(keyringTimeoutMs({ env: { AGENTKEEP_KEYRING_TIMEOUT: 'soon' } })).toBe(KEYRING_TIMEOUT_MS);
-    expect(keyringTimeoutMs({ env: { AGENTKEEP_KEYRING_TIMEOUT: '2' }, timeoutMs: 700 })).toBe(700);
+    expect(keyringTimeoutMs({ env: {}, settings: readSettings({}) })).toBe(KEYRING_TIMEOUT_MS);
+    expect(keyringTimeoutMs({ env: { AGENTKEEP_KEYRING_TIMEOUT: '2.5' }, settings: readSettings({ AGENTKEEP_KEYRING_TIMEOUT: '2.5' }) })).toBe(2500);
+    expect(keyringTimeoutMs({ env: { AGENTKEEP_KEYRING_TIMEOUT: 'soon' }, settings: readSettings({ AGENTKEEP_KEYRING_TIMEOUT: 'soon' }) })).toBe(KEYRING_TIMEOUT_MS);
+    expect(keyringTimeoutMs({ env: { AGENTKEEP_KEYRING_TIMEOUT: '2' }, settings: readSettings({ AGENTKEEP_KEYRING_TIMEOUT: '2' }), timeoutMs: 700 })).toBe(700);
   });
 });
