@@ -1,18 +1,17 @@
 // `--systemd`: hands the agent's variables to the systemd user manager, one variable per call.
-import { spawn } from 'node:child_process';
+import { runChild } from '../child/run.js';
 import type { Context } from '../context.js';
 import type { Agent } from '../agent/discover.js';
 
-function systemctlImport(name: string, value: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const child = spawn('systemctl', ['--user', 'import-environment', name], {
-      env: { ...env, [name]: value }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000,
-    });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('error', (error) => resolve(error.message));
-    child.on('close', (code) => resolve(code === 0 ? undefined : err.trim() || `exit status ${code}`));
+const SYSTEMCTL_TIMEOUT_MS = 5000;
+
+async function systemctlImport(name: string, value: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const r = await runChild('systemctl', ['--user', 'import-environment', name], {
+    env: { ...env, [name]: value }, stdio: ['ignore', 'ignore', 'pipe'], timeoutMs: SYSTEMCTL_TIMEOUT_MS,
   });
+  if (r.error) return r.error.message;
+  if (r.timedOut) return `no answer in ${SYSTEMCTL_TIMEOUT_MS / 1000} s`;
+  return r.code === 0 ? undefined : r.stderr.trim() || `exit status ${r.status}`;
 }
 
 /** Imports SSH_AUTH_SOCK and SSH_AGENT_PID into `systemctl --user`; failures are warnings. */

@@ -1,7 +1,7 @@
 // When the machine booted and when a process started, for "rebooted at ..., nobody logged in
 // since". Linux /proc first; `uptime -s` where /proc/stat is missing, `ps -o etime=` with the ps backend.
 import { readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { runChildSync } from '../child/run-sync.js';
 import { procBackend } from '../proc/backend.js';
 
 /** /proc/PID/stat counts in USER_HZ, which Linux fixes at 100 for every user-space interface. */
@@ -13,7 +13,7 @@ export function bootTime(): Date | null {
     const btime = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1];
     if (btime !== undefined) return new Date(Number(btime) * 1000);
   } catch { /* no /proc: ask uptime */ }
-  const r = spawnSync('uptime', ['-s'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+  const r = runChildSync('uptime', ['-s'], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
   const text = r.status === 0 ? r.stdout.trim() : '';
   const at = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(text) ? new Date(text.replace(' ', 'T')) : null;
   return at && !Number.isNaN(at.getTime()) ? at : null;
@@ -30,7 +30,7 @@ export function parseEtime(text: string): number | undefined {
 /** When PID started: /proc/PID/stat's field 22 (ticks after boot), or `ps -o etime=` with the ps backend; null when unknown. */
 export function processStartTime(pid: number, boot: Date | null): Date | null {
   if (procBackend().name === 'ps') {
-    const r = spawnSync('ps', ['-o', 'etime=', '-p', String(pid)], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
+    const r = runChildSync('ps', ['-o', 'etime=', '-p', String(pid)], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' } });
     const age = r.status === 0 ? parseEtime(r.stdout) : undefined;
     return age === undefined ? null : new Date(Date.now() - age * 1000);
   }

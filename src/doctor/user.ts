@@ -1,7 +1,7 @@
 // Whose setup doctor inspects: the invoking user, or (root, `--user NAME`) another account from
 // the password database; and that user's crontab as cron keeps it.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { runChildSync } from '../child/run-sync.js';
 import { AgentkeepError, errnoText, isErrno } from '../errors.js';
 
 /** An account from the password database. */
@@ -14,7 +14,7 @@ export interface Account {
 
 /** The account NAME (`getent passwd`, so LDAP and the like count); USAGE when there is none. */
 export function lookupAccount(name: string): Account {
-  const r = spawnSync('getent', ['passwd', name], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+  const r = runChildSync('getent', ['passwd', name], { env: { PATH: '/usr/bin:/bin' } });
   const fields = r.status === 0 ? r.stdout.split('\n')[0]!.split(':') : [];
   if (fields.length < 7 || !/^\d+$/.test(fields[2]!) || !/^\d+$/.test(fields[3]!)) {
     throw new AgentkeepError('USAGE', `no user ${JSON.stringify(name)} in the password database (getent passwd ${name} found nothing)`, 'give the login name of the user whose cron jobs you are checking');
@@ -24,7 +24,7 @@ export function lookupAccount(name: string): Account {
 
 /** Every group id of the account, as `id -G` lists them (the primary group at least). */
 export function accountGroups(account: Account): number[] {
-  const r = spawnSync('id', ['-G', account.name], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+  const r = runChildSync('id', ['-G', account.name], { env: { PATH: '/usr/bin:/bin' } });
   const gids = r.status === 0 ? r.stdout.trim().split(/\s+/).map(Number).filter(Number.isInteger) : [];
   return gids.includes(account.gid) ? gids : [account.gid, ...gids];
 }
@@ -49,8 +49,8 @@ export function readCrontab(opts: { file?: string | undefined; otherUser?: strin
   }
   const args = opts.otherUser === undefined ? ['-l'] : ['-u', opts.otherUser, '-l'];
   const source = `crontab ${args.join(' ')}`;
-  const r = spawnSync('crontab', args, { encoding: 'utf8', env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C' } });
-  if (r.error) return { source, text: null, detail: isErrno(r.error, 'ENOENT') ? 'crontab is not installed (no cron on this machine?)' : `crontab could not run: ${r.error.message}` };
+  const r = runChildSync('crontab', args, { env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C' } });
+  if (r.error) return { source, text: null, detail: r.error.code === 'ENOENT' ? 'crontab is not installed (no cron on this machine?)' : `crontab could not run: ${r.error.reason}` };
   if (r.status !== 0) return { source, text: null, detail: r.stderr.trim().split('\n')[0] || `crontab exited with status ${r.status}` };
   return { source, text: r.stdout, detail: null };
 }

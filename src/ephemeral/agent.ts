@@ -3,10 +3,12 @@
 // long-lived agent. It runs under a small sh watchdog whose stdin is a pipe from us: however we
 // die (SIGKILL, the OOM killer, SIGABRT), the pipe closes and the watchdog kills the agent, so a
 // loaded key never outlives agentrun.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { requestIdentities } from '../agent/protocol.js';
 import { sshAgentSpawnError } from '../agent/spawn.js';
+import { startChild } from '../child/run.js';
+import { spawnFailure } from '../child/spawn-error.js';
 import { AgentkeepError } from '../errors.js';
 import { assertOwnSocketIn, makePrivateDir, makePrivateDirIn, removePrivateDir, type PrivateDir } from '../private-dir.js';
 
@@ -89,13 +91,11 @@ export async function startEphemeralAgent(env: NodeJS.ProcessEnv, baseDir?: stri
   const childEnv = { ...env };
   delete childEnv.SSH_AUTH_SOCK;
   delete childEnv.SSH_AGENT_PID;
-  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'agentkeep-watchdog', sock], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const spawnError = new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve));
+  const watchdog = startChild('/bin/sh', ['-c', WATCHDOG, 'agentkeep-watchdog', sock], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = watchdog.child;
   if (child.pid === undefined) {
     removePrivateDir(privateDir, uid());
-    throw sshAgentSpawnError(await spawnError);
+    throw sshAgentSpawnError((await watchdog.result).error ?? spawnFailure('/bin/sh', new Error('no process id')));
   }
   const pid = await agentPidFrom(child);
   live.set(child.pid, { child, dir: privateDir });
@@ -117,8 +117,9 @@ export async function startEphemeralAgent(env: NodeJS.ProcessEnv, baseDir?: stri
   }
   await stopEphemeralAgent(agent);
   if (pid === undefined && child.exitCode === 127) {
-    throw sshAgentSpawnError(Object.assign(new Error('spawn ssh-agent ENOENT'), { code: 'ENOENT' }));
+    throw sshAgentSpawnError(spawnFailure('ssh-agent', { code: 'ENOENT' }));
   }
+  const stderr = watchdog.output().stderr;
   throw new AgentkeepError('AGENT_START', `the private ssh-agent did not start at ${sock}${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
     'check that TMPDIR is a writable local directory with a short path');
 }

@@ -2,9 +2,8 @@
 // Measured with @napi-rs/keyring 2.1: against a D-Bus socket that accepts but never answers,
 // `getPassword()` blocks the calling thread itself (timers stop, AbortSignal never fires), and a
 // blocked worker thread keeps the process from exiting. Only a separate process can be bounded.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { setLongTimeout } from '../long-timeout.js';
+import { runChild } from '../child/run.js';
 
 /** One operation on the entry (SERVICE, account). */
 export type KeyringOp =
@@ -63,40 +62,26 @@ function bindingPath(): string {
 }
 
 /** Runs `ops` for `service` in one child process, SIGKILLed by PID when `timeoutMs` passes. */
-export function runKeyringChild(service: string, ops: KeyringOp[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ChildOutcome> {
+export async function runKeyringChild(service: string, ops: KeyringOp[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ChildOutcome> {
   let binding: string;
   try {
     binding = bindingPath();
   } catch (error) {
-    return Promise.resolve({ kind: 'failed', message: `cannot load @napi-rs/keyring (${error instanceof Error ? error.message : String(error)})` });
+    return { kind: 'failed', message: `cannot load @napi-rs/keyring (${error instanceof Error ? error.message : String(error)})` };
   }
   const childEnv = { ...env };
   // A NODE_OPTIONS --require could write to stdout or read our stdin.
   delete childEnv.NODE_OPTIONS;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-e', CHILD_SOURCE, binding], { env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.stdin.on('error', () => { /* the child died early; its exit says why */ });
-    const timer = setLongTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
-    child.on('error', (error) => {
-      timer.clear();
-      resolve({ kind: 'failed', message: `cannot run ${process.execPath}: ${error.message}` });
-    });
-    child.on('close', (code, signal) => {
-      timer.clear();
-      if (timedOut) return resolve({ kind: 'timeout' });
-      try {
-        const results = JSON.parse(stdout) as KeyringResult[];
-        if (code === 0 && Array.isArray(results) && results.length === ops.length) return resolve({ kind: 'done', results });
-      } catch { /* fall through */ }
-      const why = signal ? `killed by ${signal}` : `exit status ${code}`;
-      const detail = stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? stderr.trim().split('\n')[0] ?? '';
-      resolve({ kind: 'failed', message: `keyring helper failed (${why})${detail ? `: ${detail}` : ''}` });
-    });
-    child.stdin.end(JSON.stringify({ service, ops, timeoutMs }));
+  const r = await runChild(process.execPath, ['-e', CHILD_SOURCE, binding], {
+    env: childEnv, input: JSON.stringify({ service, ops, timeoutMs }), timeoutMs, killSignal: 'SIGKILL',
   });
+  if (r.error && r.error.code !== 'ENOBUFS') return { kind: 'failed', message: `cannot run ${process.execPath}: ${r.error.reason}` };
+  if (r.timedOut) return { kind: 'timeout' };
+  try {
+    const results = JSON.parse(r.stdout) as KeyringResult[];
+    if (r.code === 0 && Array.isArray(results) && results.length === ops.length) return { kind: 'done', results };
+  } catch { /* fall through */ }
+  const why = r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`;
+  const detail = r.stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? r.stderr.trim().split('\n')[0] ?? '';
+  return { kind: 'failed', message: `keyring helper failed (${why})${detail ? `: ${detail}` : ''}` };
 }

@@ -1,11 +1,13 @@
 // Running ssh-add: once for all missing keys, prompting on the terminal or through the user's
 // askpass (both behind a shim that bounds retries), or fed a passphrase we hold through fd 3.
-import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
+import type { StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePrivateDir, removePrivateDir, type PrivateDir } from '../private-dir.js';
-import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
-import { AgentkeepError, isErrno } from '../errors.js';
+import { runChild, startChild } from '../child/run.js';
+import { runChildSync } from '../child/run-sync.js';
+import type { ChildResult } from '../child/result.js';
+import { AgentkeepError } from '../errors.js';
 import { ASKPASS_TRIES } from './prompt.js';
 import { shellFile } from './shell-dir.js';
 import { childrenOf, processInfo, processTree } from '../proc/query.js';
@@ -55,13 +57,11 @@ function baseEnv(env: NodeJS.ProcessEnv, sock: string): NodeJS.ProcessEnv {
   return out;
 }
 
-function waitExit(child: ReturnType<typeof spawn>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve, reject) => {
-    child.on('error', (error) => {
-      reject(isErrno(error, 'ENOENT') ? new AgentkeepError('KEY_ADD', 'ssh-add is not in PATH', 'install the OpenSSH client') : error);
-    });
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
+/** ssh-add's result, or the error for an ssh-add that could not be run. */
+function ran(r: ChildResult): ChildResult {
+  if (r.error?.code === 'ENOENT') throw new AgentkeepError('KEY_ADD', 'ssh-add is not in PATH', 'install the OpenSSH client');
+  if (r.error && r.error.code !== 'ENOBUFS') throw new AgentkeepError('KEY_ADD', r.error.message);
+  return r;
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {
@@ -114,23 +114,13 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
     });
     stdio = ['ignore', 2, 2];
   }
-  let timer: LongTimeout | undefined;
-  let timedOut = false;
   let interrupted = false;
   let graceTimer: NodeJS.Timeout | undefined;
   let onInterrupt: (() => void) | undefined;
   try {
-    const child = spawn('ssh-add', sshAddArgs(o.paths, o), { env, stdio });
-    const pid = child.pid;
-    // Not yet reaped while exitCode and signalCode are null, so the pid is still ssh-add's.
-    const running = () => child.exitCode === null && child.signalCode === null;
-    if (o.timeoutMs !== undefined && pid !== undefined) {
-      timer = setLongTimeout(() => {
-        if (!running()) return;
-        timedOut = true;
-        killTree(pid);
-      }, o.timeoutMs);
-    }
+    // At the deadline, ssh-add and everything it started are killed (killTree: it is not in a group of its own).
+    const sshAdd = startChild('ssh-add', sshAddArgs(o.paths, o), { env, stdio, timeoutMs: o.timeoutMs, terminate: killTree });
+    const { pid, running } = sshAdd;
     if (o.catchInterrupt && pid !== undefined) {
       // While our reader waits, ^C is read as a character (no signal; see agentkeep-askpass-tty).
       // A SIGINT still arrives when sent to agentkeep, or typed between two prompts: end ssh-add
@@ -144,14 +134,14 @@ export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
       };
       process.on('SIGINT', onInterrupt);
     }
-    const result: SshAddResult = await waitExit(child);
-    if (timedOut) result.timedOut = true;
+    const r = ran(await sshAdd.result);
+    const result: SshAddResult = { code: r.code, signal: r.signal };
+    if (r.timedOut) result.timedOut = true;
     if (interrupted) result.interrupted = true;
     if (state && existsSync(join(state, 'gaveup'))) result.gaveUp = true;
     if (state && existsSync(join(state, 'cancelled'))) result.interrupted = true;
     return result;
   } finally {
-    timer?.clear();
     clearTimeout(graceTimer);
     if (onInterrupt) process.off('SIGINT', onInterrupt);
     if (state) {
@@ -181,7 +171,7 @@ async function restoreTerminal(state: string): Promise<void> {
   let fd: number | undefined;
   try {
     fd = openSync('/dev/tty', 'r+');
-    spawnSync('stty', [settings], { stdio: [fd, 'ignore', 'ignore'] });
+    runChildSync('stty', [settings], { stdio: [fd, 'ignore', 'ignore'] });
   } catch { /* no terminal any more: nothing to restore */ } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -200,23 +190,13 @@ export async function addKeysWithPassphrase(sock: string, keyPaths: string[], pa
   const env = baseEnv(opts.env, sock);
   Object.assign(env, { SSH_ASKPASS: shellFile('agentkeep-askpass-fd3'), SSH_ASKPASS_REQUIRE: 'force' });
   delete env.DISPLAY;
-  const child = spawn('ssh-add', sshAddArgs(keyPaths, { ...opts, quiet: true }), { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
-  const fd3 = child.stdio[3] as NodeJS.WritableStream & { on(event: 'error', cb: () => void): void };
-  fd3.on('error', () => { /* ssh-add exited without reading: its status tells why */ });
-  fd3.end(passphrase);
-  const timer = setTimeout(() => child.kill('SIGKILL'), FD3_TIMEOUT_MS);
-  let result;
-  try {
-    result = await waitExit(child);
-  } finally {
-    clearTimeout(timer);
-  }
+  const result = ran(await runChild('ssh-add', sshAddArgs(keyPaths, { ...opts, quiet: true }), {
+    env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], input: passphrase, inputFd: 3,
+    timeoutMs: FD3_TIMEOUT_MS, killSignal: 'SIGKILL', all: true,
+  }));
   if (result.code === 0) return;
   const what = result.signal ? `was killed (${result.signal})` : `exited with status ${result.code}`;
-  const detail = output.trim().split('\n').filter((l) => l !== '').join('; ');
+  const detail = result.all.trim().split('\n').filter((l) => l !== '').join('; ');
   throw new AgentkeepError('KEY_ADD', `ssh-add ${what} adding ${keyPaths.join(', ')}${detail ? `: ${detail}` : ''}`,
     'check the passphrase; keys that share one are added together, a key with a different passphrase needs its own call');
 }

@@ -1,10 +1,10 @@
 // IdentityFile lines from the user's ssh configuration: per host through `ssh -G ALIAS`, or
 // every one in ~/.ssh/config for --confallhosts. ssh prints them with `~` and `%` tokens
 // unexpanded, so both paths expand them here, against HOME (not the passwd home ssh uses).
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { runChild } from '../child/run.js';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { readBoundedText } from '../read-file.js';
 
@@ -46,13 +46,13 @@ export async function identityFilesForHost(alias: string, home: string, env: Nod
   const args = ['-G'];
   if (home !== userInfo().homedir) args.push('-F', existsSync(userConfig) ? userConfig : '/dev/null');
   args.push('--', alias);
-  const out = await new Promise<string>((resolve, reject) => {
-    execFile('ssh', args, { env: { ...env, HOME: home }, timeout: SSH_G_TIMEOUT_MS, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (!error) return resolve(stdout);
-      if (isErrno(error, 'ENOENT')) return reject(new AgentkeepError('KEY_FILE', 'host: keys need ssh, which is not in PATH'));
-      reject(new AgentkeepError('KEY_FILE', `ssh -G ${alias} failed: ${stderr.trim() || error.message}`, 'check ~/.ssh/config'));
-    }).stdin?.end();
-  });
+  const r = await runChild('ssh', args, { env: { ...env, HOME: home }, timeoutMs: SSH_G_TIMEOUT_MS });
+  if (r.error?.code === 'ENOENT') throw new AgentkeepError('KEY_FILE', 'host: keys need ssh, which is not in PATH');
+  if (r.code !== 0 || r.error) {
+    const why = r.timedOut ? `no answer in ${SSH_G_TIMEOUT_MS / 1000} s` : r.error?.message ?? `exit status ${r.status}`;
+    throw new AgentkeepError('KEY_FILE', `ssh -G ${alias} failed: ${(r.timedOut ? '' : r.stderr.trim()) || why}`, 'check ~/.ssh/config');
+  }
+  const out = r.stdout;
   const tokens = localTokens(home, env);
   const files: string[] = [];
   for (const line of out.split('\n')) {

@@ -3,7 +3,7 @@
 // ucomm, args. Each -o is given `=` (no header). A name may hold spaces, so the one field that
 // can is always the last on the line, and the command line is asked for in a call of its own:
 // one call for the facts (`ucomm` last) and one for `args` alone, never both on one line.
-import { spawnSync } from 'node:child_process';
+import { runChildSync } from '../child/run-sync.js';
 import { AgentkeepError } from '../errors.js';
 import type { CommandLine, ProcBackend, ProcessInfo } from './backend.js';
 
@@ -15,7 +15,8 @@ const FACTS = ['-o', 'pid=', '-o', 'ppid=', '-o', 'pgid=', '-o', 'ruid=', '-o', 
  * BSD ps cuts lines at 79 columns when its output is not a terminal.
  */
 function ps(args: string[]): string | undefined {
-  const r = spawnSync('ps', ['-ww', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = runChildSync('ps', ['-ww', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' }, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error?.code === 'ENOBUFS') throw new AgentkeepError('IO', `ps ${args.join(' ')} failed: ${r.error.reason}`);
   if (r.error) {
     throw new AgentkeepError('NOT_INSTALLED', `cannot ask ps about processes: ${r.error.message}`,
       'agentkeep needs ps(1) where there is no Linux /proc; put the directory that holds it on PATH');

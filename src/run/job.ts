@@ -4,11 +4,17 @@
 // process group. Signals to the group then reach grandchildren, and nothing at a terminal can
 // stop the job; the price is that the job has no controlling terminal, so /dev/tty cannot be
 // opened (ssh cannot ask about an unknown host key or for a password).
+// It keeps its own spawn (streamed output with backpressure, signal forwarding, onStart); the
+// group kill and the 128 + N status are child/'s, shared with every other child agentkeep runs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
+import { reapGroup, signalChild as sendTo } from '../child/kill-group.js';
+import { signalStatus } from '../child/status.js';
 import { EXIT } from '../errors.js';
 import { setLongTimeout, type LongTimeout } from '../long-timeout.js';
 import { openSignalScope } from '../signal-scope.js';
+
+/** The 128 + N status of a signalled job (child/status.ts), where the job's other statuses are. */
+export { signalStatus };
 
 /** The job: argv, environment, limits, process group, and where its output goes. */
 export interface JobSpec {
@@ -34,38 +40,6 @@ export type JobResult =
   | { kind: 'signaled'; signal: NodeJS.Signals; status: number }
   | { kind: 'timedout'; status: number }
   | { kind: 'not-run'; status: number; reason: string };
-
-/** The shell's convention: 128 + the signal's number. */
-export function signalStatus(signal: NodeJS.Signals): number {
-  return 128 + (constants.signals[signal] ?? 0);
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sendTo(pid: number, group: boolean, signal: NodeJS.Signals): void {
-  try {
-    process.kill(group ? -pid : pid, signal);
-  } catch { /* already gone */ }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** After the leader exits on timeout: wait for the rest of its group, KILL it when the grace ends. */
-async function reapGroup(pgid: number, killAt: number): Promise<void> {
-  while (groupAlive(pgid) && Date.now() < killAt) await sleep(50);
-  if (!groupAlive(pgid)) return;
-  sendTo(pgid, true, 'SIGKILL');
-  // Bounded: processes the init of a container never reaps stay zombies, yet count as members.
-  const until = Date.now() + 1000;
-  while (groupAlive(pgid) && Date.now() < until) await sleep(20);
-}
 
 /** The refusal of a command that could not be started (ENOENT: 127, anything else: 126), with the words both run paths use. */
 export function notRun(error: { code?: string | undefined; message?: string }, command: string, env: NodeJS.ProcessEnv): JobResult {
