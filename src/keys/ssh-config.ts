@@ -13,10 +13,11 @@ const SSH_G_TIMEOUT_MS = 10_000;
 /** Values of the `%` tokens that do not depend on a host (plus those `ssh -G` told us). */
 type Tokens = Record<string, string>;
 
-function localTokens(home: string, env: NodeJS.ProcessEnv): Tokens {
+function localTokens(home: string): Tokens {
   const info = userInfo();
   const long = hostname();
-  return { '%': '%', d: home, u: env.USER || env.LOGNAME || info.username, i: String(info.uid), l: long, L: long.split('.')[0] ?? long };
+  // %u is the local account's name from the password database, as ssh(1) takes it, never $USER.
+  return { '%': '%', d: home, u: info.username, i: String(info.uid), l: long, L: long.split('.')[0] ?? long };
 }
 
 /** Expands `~` and the known `%x` tokens; undefined when an unknown token remains. */
@@ -53,7 +54,7 @@ export async function identityFilesForHost(alias: string, home: string, env: Nod
     throw new AgentkeepError('KEY_FILE', `ssh -G ${alias} failed: ${(r.timedOut ? '' : r.stderr.trim()) || why}`, 'check ~/.ssh/config');
   }
   const out = r.stdout;
-  const tokens = localTokens(home, env);
+  const tokens = localTokens(home);
   const files: string[] = [];
   for (const line of out.split('\n')) {
     const [key, ...rest] = line.split(' ');
@@ -80,7 +81,7 @@ export function identityFilesInHostBlock(alias: string, home: string, env: NodeJ
   } catch {
     return [];
   }
-  const tokens = { ...localTokens(home, env), n: alias, h: alias };
+  const tokens = { ...localTokens(home), n: alias, h: alias };
   const files: string[] = [];
   let inBlock = false;
   for (const line of text.split('\n')) {
@@ -105,7 +106,7 @@ export function identityFilesInConfig(home: string, env: NodeJS.ProcessEnv, debu
     if (isErrno(error, 'ENOENT')) return [];
     throw error;
   }
-  const tokens = localTokens(home, env);
+  const tokens = localTokens(home);
   const files: string[] = [];
   for (const line of text.split('\n')) {
     const m = /^\s*identityfile(?:\s*=\s*|\s+)(.+?)\s*$/i.exec(line);
