@@ -4,7 +4,7 @@
 import { lstatSync } from 'node:fs';
 import { AgentkeepError, asAgentkeepError } from '../errors.js';
 import { userName } from '../home-check.js';
-import type { Context } from '../context.js';
+import { withEnv, type Context } from '../context.js';
 import { readEnvFileText } from '../envfile/store.js';
 import { describeMode, unsafeReason } from '../path-safety.js';
 import { parseShEnv } from '../envfile/parse.js';
@@ -121,7 +121,7 @@ function checkPath(path: string, uid: number, want: 'file' | 'dir', fixes: Map<s
  */
 async function agentrunStatus(opts: DoctorOptions): Promise<number> {
   const { SSH_AUTH_SOCK: _sock, SSH_AGENT_PID: _pid, ...env } = opts.ctx.env;
-  const ctx: Context = { ...opts.ctx, env };
+  const ctx: Context = withEnv(opts.ctx, env);
   try {
     await preflight(ctx, opts, resolveRequired(opts.require, ctx.home));
     return 0;
