@@ -5,18 +5,15 @@ import { join, resolve } from 'node:path';
 import { AgentkeepError } from './errors.js';
 import { nodeCrypto } from './lazy-crypto.js';
 import { isPrivateDir, readOwnFileText } from './path-safety.js';
+import { ENV_FLAVOURS, type EnvFlavour } from './shells/flavours.js';
 
 /** Longest Unix socket path that binds on every platform (sun_path is 104 on BSD/macOS). */
 export const MAX_SOCKET_PATH = 103;
 
-/** Every file path that one (key directory, host) pair uses. */
-export interface Paths {
+/** Every file path that one (key directory, host) pair uses; `paths.sh` etc. are the env files. */
+export interface Paths extends Record<EnvFlavour, string> {
   keydir: string;
   host: string;
-  sh: string;
-  csh: string;
-  fish: string;
-  envfile: string;
   lock: string;
   /** The stable agent socket; `socketNote` says why it is not inside the key directory. */
   socket: string;
@@ -88,7 +85,7 @@ export function resolvePaths(opts: PathOptions): Paths {
   }
   return {
     keydir, host,
-    sh: file('sh'), csh: file('csh'), fish: file('fish'), envfile: file('envfile'),
+    ...Object.fromEntries(ENV_FLAVOURS.map((flavour) => [flavour, file(flavour)])) as Record<EnvFlavour, string>,
     lock: file('lock'),
     socket, socketNote, shortSocketRecord,
   };

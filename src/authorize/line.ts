@@ -1,7 +1,7 @@
 // The restricted authorized_keys line for one backup pattern, and the client commands that go
 // with it. Every value is checked before it enters the line, so none can end an option early.
 import { AgentkeepError } from '../errors.js';
-import { quoteSh } from '../envfile/render.js';
+import { quoteSh } from '../shells/quote.js';
 import { SshWireError, WireReader } from '../ssh-wire.js';
 
 /** What the key may do on the machine whose authorized_keys holds the line. */

@@ -6,6 +6,7 @@ import { flagsOf, type OptionSpec } from '../options/spec.js';
 import { duration, oneOf, text } from '../options/values.js';
 import type { StopWhich } from '../agent/stop.js';
 import type { KeyOptions } from '../keys/options.js';
+import { flavourList, SHELL_FLAVOUR_NAMES } from '../shells/flavours.js';
 
 /** Everything `agentkeep [options] [keys...]` was asked to do. */
 export interface AgentkeepOptions extends KeyOptions {
@@ -87,8 +88,8 @@ export const AGENTKEEP_VALUE_OPTIONS: ReadonlySet<string> = new Set(AGENTKEEP_OP
 }));
 
 /** The usage lines and description --help shows above the options. */
-export const AGENTKEEP_USAGE = '[options] [keys...]\n       agentkeep hook sh|csh|fish | doctor [--json] [--user NAME] | passphrase set|forget|status KEY...\n       agentkeep authorize KEY --rsync-ro DIR|--rsync-wo DIR|--command CMD [--from LIST] [--append FILE]';
-export const AGENTKEEP_DESCRIPTION = 'Start or find one long-lived ssh-agent, write its environment for sh, csh and fish, and load keys once per boot.';
+export const AGENTKEEP_USAGE = `[options] [keys...]\n       agentkeep hook ${SHELL_FLAVOUR_NAMES.join('|')} | doctor [--json] [--user NAME] | passphrase set|forget|status KEY...\n       agentkeep authorize KEY --rsync-ro DIR|--rsync-wo DIR|--command CMD [--from LIST] [--append FILE]`;
+export const AGENTKEEP_DESCRIPTION = `Start or find one long-lived ssh-agent, write its environment for ${flavourList('and')}, and load keys once per boot.`;
 
 /** Converts commander's parse result into AgentkeepOptions. */
 export function toAgentkeepOptions(program: Command): AgentkeepOptions {

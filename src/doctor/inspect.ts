@@ -8,6 +8,7 @@ import { withEnv, type Context } from '../context.js';
 import { readEnvFileText } from '../envfile/store.js';
 import { describeMode, unsafeReason } from '../path-safety.js';
 import { parseShEnv } from '../envfile/parse.js';
+import { ENV_FLAVOURS, type EnvFlavour } from '../shells/flavours.js';
 import { probeSocket } from '../agent/probe.js';
 import { findAgentBoundTo, isLiveSshAgent } from '../agent/agent-process.js';
 import { describeBlob } from '../agent/keyblob.js';
@@ -50,7 +51,7 @@ export interface DoctorReport {
   boot: string | null;
   host: { name: string; source: 'option' | 'uname' };
   keydir: FileCheck;
-  envFiles: Array<FileCheck & { flavour: 'sh' | 'csh' | 'fish' | 'envfile' }>;
+  envFiles: Array<FileCheck & { flavour: EnvFlavour }>;
   /** `*-sh` files of other host names in the key directory. */
   otherHostEnvFiles: string[];
   agent: {
@@ -145,7 +146,7 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
     boot: boot?.toISOString() ?? null,
     host: { name: paths.host, source: opts.host !== undefined ? 'option' : 'uname' },
     keydir: checkPath(paths.keydir, uid, 'dir', fixes),
-    envFiles: (['sh', 'csh', 'fish', 'envfile'] as const).map((flavour) => ({ flavour, ...checkPath(paths[flavour], uid, 'file', fixes) })),
+    envFiles: ENV_FLAVOURS.map((flavour) => ({ flavour, ...checkPath(paths[flavour], uid, 'file', fixes) })),
     otherHostEnvFiles: otherHostFiles(paths.keydir, paths.host),
     agent: { socket: null, pid: null, pidAlive: null, answering: false, detail: null, identities: [], started: null, startedFrom: null },
     required: [],

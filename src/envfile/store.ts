@@ -6,7 +6,8 @@ import { AgentkeepError, isErrno } from '../errors.js';
 import { nodeCrypto } from '../lazy-crypto.js';
 import { assertSafe, readOwnFileText } from '../path-safety.js';
 import type { Paths } from '../paths.js';
-import { renderEnv, type AgentEnv, type EnvFlavour } from './render.js';
+import { renderEnv, type AgentEnv } from './render.js';
+import { ENV_FLAVOURS } from '../shells/flavours.js';
 
 const MAX_ENV_FILE = 64 * 1024;
 
@@ -125,12 +126,13 @@ function processExists(pid: number): boolean {
   }
 }
 
-const FLAVOURS: Array<[EnvFlavour, keyof Paths]> = [['csh', 'csh'], ['fish', 'fish'], ['envfile', 'envfile'], ['sh', 'sh']];
+/** Every env file, `H-sh` (the one agentkeep reads back) last. */
+const FLAVOURS = [...ENV_FLAVOURS.filter((flavour) => flavour !== 'sh'), 'sh' as const];
 
-/** Writes all four env files; `H-sh`, the one agentkeep reads back, goes last. */
+/** Writes every env file; `H-sh`, the one agentkeep reads back, goes last. */
 export function writeEnvFiles(paths: Paths, env: AgentEnv, uid: number): void {
   ensureKeydir(paths.keydir, uid);
-  const rendered = FLAVOURS.map(([flavour, key]) => [paths[key] as string, renderEnv(env, flavour)] as const);
+  const rendered = FLAVOURS.map((flavour) => [paths[flavour], renderEnv(env, flavour)] as const);
   for (const [path] of rendered) checkReplaceable(path, uid);
   removeStaleTemps(paths.keydir);
   for (const [path, text] of rendered) writeFileAtomic(path, text, uid);
@@ -140,8 +142,8 @@ export function writeEnvFiles(paths: Paths, env: AgentEnv, uid: number): void {
 export function removeEnvFiles(paths: Paths, uid: number): string[] {
   if (!checkKeydir(paths.keydir, uid)) return [];
   const removed: string[] = [];
-  for (const [, key] of FLAVOURS) {
-    const path = paths[key] as string;
+  for (const flavour of FLAVOURS) {
+    const path = paths[flavour];
     try {
       const st = lstatSync(path);
       if (!st.isFile() || st.uid !== uid) continue;

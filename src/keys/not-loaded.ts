@@ -1,7 +1,7 @@
 // The one line a login prints for the keys it left out of the agent: which keys, why, whether
 // --clear emptied the agent that cron jobs use, and the exact command that loads them.
 import { AgentkeepError } from '../errors.js';
-import { quoteSh } from '../envfile/render.js';
+import { quoteSh } from '../shells/quote.js';
 import { keyPath, type RequestedKey } from './resolve.js';
 
 /** A requested key that this login leaves out of the agent, and why. */

@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { AgentkeepError, errnoText, isErrno } from '../errors.js';
-import { quoteSh } from '../envfile/render.js';
+import { quoteSh } from '../shells/quote.js';
 import { pathProblem } from '../path-safety.js';
 
 /** An open log file. */

@@ -5,7 +5,7 @@ import { AgentkeepError, isErrno } from '../errors.js';
 import type { Context } from '../context.js';
 import { findAgent, type Agent } from '../agent/discover.js';
 import { checkKeydir } from '../envfile/store.js';
-import { quoteSh } from '../envfile/render.js';
+import { quoteSh } from '../shells/quote.js';
 import { keyPath } from '../keys/resolve.js';
 import { publicKeyOf } from '../keys/fingerprint.js';
 

@@ -3,6 +3,7 @@
 import { chmodSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENTKEEP, run, SHELL_DIR, type Sandbox } from './sandbox.js';
+import { shellFlavourNamed, type ShellFlavourName } from '../../src/shells/flavours.js';
 
 /** Every shell the hooks and env files are tested in, as invoked (program, then its options). */
 export const SHELLS = {
@@ -13,13 +14,24 @@ export const SHELLS = {
 
 export type HookShell = keyof typeof SHELLS;
 
-/** The POSIX shells (the sh hook and the H-sh file). */
-export const SH_SHELLS: HookShell[] = ['dash', 'bash', 'bash --posix', 'zsh', 'zsh --emulate sh', 'mksh', 'ksh', 'posh', 'yash', 'busybox sh'];
-
-/** Which hook and env file a shell uses. */
-export function familyOf(shell: HookShell): 'sh' | 'csh' | 'fish' {
-  return shell === 'tcsh' || shell === 'bsd-csh' ? 'csh' : shell === 'fish' ? 'fish' : 'sh';
+/** Which hook and env file a shell uses: the flavour src/shells/flavours.ts gives its program (busybox: its applet). */
+export function familyOf(shell: HookShell): ShellFlavourName {
+  const [program, applet] = SHELLS[shell];
+  const flavour = shellFlavourNamed(program === 'busybox' ? applet : program);
+  if (flavour === undefined) throw new Error(`Expected ${program} to be a shell of a flavour in src/shells/flavours.ts, got none`);
+  return flavour;
 }
+
+/** The shells of one flavour, in SHELLS order. */
+export function shellsOf(flavour: ShellFlavourName): HookShell[] {
+  return (Object.keys(SHELLS) as HookShell[]).filter((shell) => familyOf(shell) === flavour);
+}
+
+/** The POSIX shells (the sh hook and the H-sh file). */
+export const SH_SHELLS = shellsOf('sh');
+
+/** The SHELL a shell of each flavour runs with, so that `agentkeep --eval` prints its flavour. */
+export const SHELL_VARIABLE: Record<ShellFlavourName, string> = { sh: '/bin/sh', csh: '/bin/tcsh', fish: '/usr/bin/fish' };
 
 /** Runs a script file in `shell`. */
 export function runShellFile(shell: HookShell, file: string, opts: Parameters<typeof run>[2] = {}) {
@@ -114,9 +126,7 @@ export function recordingBin(sb: Sandbox): { bin: string; calls: () => number } 
 export async function runInShell(sb: Sandbox, shell: HookShell, mode: 'hook' | 'eval', args: string[], env: NodeJS.ProcessEnv = {}): Promise<ShellOutcome> {
   const file = join(sb.dir, `probe.${shell.replace(/\W+/g, '-')}`);
   writeFileSync(file, `${script(shell, mode, args, sb.dir)}\n`);
-  const family = familyOf(shell);
-  const shellName = family === 'csh' ? '/bin/tcsh' : family === 'fish' ? 'fish' : '/bin/sh';
-  const r = await runShellFile(shell, file, { env: { ...sb.env, SHELL: shellName, ...env }, cwd: sb.home, timeoutMs: 20_000 });
+  const r = await runShellFile(shell, file, { env: { ...sb.env, SHELL: SHELL_VARIABLE[familyOf(shell)], ...env }, cwd: sb.home, timeoutMs: 20_000 });
   const field = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(r.stdout)?.[1] ?? '';
   const before = names(readFileSync(join(sb.dir, 'names.before'), 'utf8'));
   const after = names(readFileSync(join(sb.dir, 'names.after'), 'utf8'));

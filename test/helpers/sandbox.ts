@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, realpathSync
 import { hostname, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import type { EnvFlavour } from '../../src/shells/flavours.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const AGENTKEEP = join(ROOT, 'dist/agentkeep.cjs');
@@ -92,7 +93,7 @@ export class Sandbox {
   }
 
   /** The env file of the given flavour for this host. */
-  file(flavour: 'sh' | 'csh' | 'fish' | 'envfile'): string {
+  file(flavour: EnvFlavour): string {
     return join(this.keydir, `${HOST}-${flavour}`);
   }
 

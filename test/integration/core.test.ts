@@ -4,6 +4,7 @@ import { createServer, createConnection, type Server } from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { alive, backendEnv, HOST, parseShEval, PROC_BACKENDS, run, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { ENV_FLAVOURS, shellFlavourNamed, type ShellFlavourName } from '../../src/shells/flavours.js';
 
 let sb: Sandbox;
 const servers: Server[] = [];
@@ -16,14 +17,15 @@ function sshAddList(sock: string) {
   return spawnSync('ssh-add', ['-l'], { env: { ...sb.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
 }
 
-/** The shells that source each env file, and how to print a variable after sourcing. */
-const SHELLS = [
-  { shell: 'dash', flavour: 'sh', script: (f: string) => `. '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
-  { shell: 'bash', flavour: 'sh', script: (f: string) => `. '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
-  { shell: 'zsh', flavour: 'sh', script: (f: string) => `. '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
-  { shell: 'tcsh', flavour: 'csh', script: (f: string) => `source '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
-  { shell: 'fish', flavour: 'fish', script: (f: string) => `source '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` },
-] as const;
+/** The command that sources a file in a shell of each flavour. */
+const SOURCE: Record<ShellFlavourName, string> = { sh: '.', csh: 'source', fish: 'source' };
+
+/** The shells that source each env file (the flavour agentkeep gives each), and how to print a variable after sourcing. */
+const SHELLS = (['dash', 'bash', 'zsh', 'tcsh', 'fish'] as const).map((shell) => {
+  const flavour = shellFlavourNamed(shell)!;
+  const source = SOURCE[flavour];
+  return { shell, flavour, source, script: (f: string) => `${source} '${f}'; printf '%s\\n' "$SSH_AUTH_SOCK"; ssh-add -l` };
+});
 
 describe('finding or starting the one agent', () => {
   it('when called twice then the first starts an agent, the second finds it, and every shell reaches it through its env file', async () => {
@@ -51,7 +53,7 @@ describe('finding or starting the one agent', () => {
       expect(sock, shell).toBe(env.SSH_AUTH_SOCK);
       expect(listed, shell).toContain('id_ed25519');
     }
-    for (const flavour of ['sh', 'csh', 'fish', 'envfile'] as const) {
+    for (const flavour of ENV_FLAVOURS) {
       expect(statSync(sb.file(flavour)).mode & 0o777, flavour).toBe(0o600);
     }
     expect(statSync(sb.keydir).mode & 0o777).toBe(0o700);
@@ -67,11 +69,10 @@ describe('finding or starting the one agent', () => {
     expect(r.code, r.stderr).toBe(0);
     const sock = join(weird, `${HOST}-agent.sock`);
     expect(lstatSync(sock).isSocket()).toBe(true);
-    for (const { shell, flavour } of SHELLS) {
+    for (const { shell, flavour, source } of SHELLS) {
       const file = join(weird, `${HOST}-${flavour}`);
-      const source = shell === 'tcsh' || shell === 'fish' ? 'source' : '.';
       // Pass the file name through the environment, so only the file's contents are under test.
-      const script = shell === 'fish' ? `${source} "$F"; printf '%s\\n' "$SSH_AUTH_SOCK"` : `${source} "$F"; printf '%s\\n' "$SSH_AUTH_SOCK"`;
+      const script = `${source} "$F"; printf '%s\\n' "$SSH_AUTH_SOCK"`;
       const out = await run(shell, ['-c', script], { env: { ...sb.env, F: file }, cwd: sb.dir });
       expect(out.code, `${shell}: ${out.stderr}`).toBe(0);
       expect(out.stdout, shell).toBe(`${sock}\n`);

@@ -3,8 +3,8 @@ import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync,
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { backendEnv, HOST, parseShEval, PROC_BACKENDS, run, Sandbox, SHELL_DIR } from '../helpers/sandbox.js';
-import { quoteCsh } from '../../src/envfile/render.js';
-import { recordingBin, runInShell, SH_SHELLS, SHELLS, type HookShell, type ShellOutcome } from '../helpers/hook-shells.js';
+import { quoteCsh } from '../../src/shells/quote.js';
+import { familyOf, recordingBin, runInShell, runShellFile, SH_SHELLS, SHELLS, shellsOf, type HookShell, type ShellOutcome } from '../helpers/hook-shells.js';
 import { makeAskpass } from '../helpers/askpass.js';
 
 let sb: Sandbox;
@@ -278,7 +278,7 @@ describe('the sh hook slow path (agentkeep --eval)', () => {
 });
 
 describe('the csh and fish hooks', () => {
-  for (const shell of ['tcsh', 'bsd-csh', 'fish'] as const) {
+  for (const shell of (Object.keys(SHELLS) as HookShell[]).filter((s) => familyOf(s) !== 'sh')) {
     it(`when ${shell} sources its hook with no agent yet then it ends exactly like eval`, async () => {
       sb = new Sandbox('ak-hooks-');
       const { hook, calls } = await hookVersusEval(shell, ['-q']);
@@ -324,8 +324,8 @@ describe('agentkeep hook', () => {
   it('when the printed csh and fish lines are run then they export the agent', async () => {
     sb = new Sandbox('ak-hooks-');
     const bin = recordingBin(sb);
-    for (const [shell, flavour] of [['tcsh', 'csh'], ['fish', 'fish']] as const) {
-      const printed = await sb.agentkeep(['hook', flavour, '-q']);
+    for (const shell of ['tcsh', 'fish'] as const) {
+      const printed = await sb.agentkeep(['hook', familyOf(shell), '-q']);
       expect(printed.code, printed.stderr).toBe(0);
       const r = await run(shell, ['-c', `${printed.stdout.trim()}; echo "sock=$SSH_AUTH_SOCK"`], { env: { ...sb.env, AGENTKEEP_BIN: bin.bin } });
       expect(r.code, r.stderr).toBe(0);
@@ -412,7 +412,7 @@ describe('hook arguments are data', () => {
   }
   const HOSTILE = ['x;touch CANARY', 'my  key', '$HOME', '`touch CANARY`', 'a!b', "it's", 'q"q', 'ü€'];
 
-  for (const shell of ['tcsh', 'bsd-csh'] as const) {
+  for (const shell of shellsOf('csh')) {
     it(`when ${shell} runs the printed csh line with hostile words then agentkeep receives them intact and nothing runs`, async () => {
       sb = new Sandbox('ak-hooks-');
       const rec = argvRecorder();
@@ -420,7 +420,7 @@ describe('hook arguments are data', () => {
       expect(printed.code, printed.stderr).toBe(0);
       const file = join(sb.dir, 'login.csh');
       writeFileSync(file, `${printed.stdout}echo "status=$status"\n`);
-      const r = await run(SHELLS[shell][0], ['-f', file], { env: { ...sb.env, AGENTKEEP_BIN: rec.bin }, cwd: sb.dir });
+      const r = await runShellFile(shell, file, { env: { ...sb.env, AGENTKEEP_BIN: rec.bin }, cwd: sb.dir });
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('status=0\n');
       expect(rec.args()).toBe(['--eval', ...HOSTILE, ''].join('\n'));

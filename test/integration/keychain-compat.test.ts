@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AGENTKEEP, HOST, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { createUser, removeUser, requireUsers, runAs, CAN_CREATE_USERS, type SandboxUser } from '../helpers/users.js';
-import { familyOf, SHELLS, type HookShell } from '../helpers/hook-shells.js';
+import { familyOf, SHELL_VARIABLE, SHELLS, type HookShell } from '../helpers/hook-shells.js';
+import type { ShellFlavourName } from '../../src/shells/flavours.js';
 
 type Tool = 'keychain' | 'agentkeep';
 
@@ -76,7 +77,7 @@ function freshHome(u: SandboxUser, tool: Tool): { home: string; bin: string } {
   return { home, bin };
 }
 
-const PROBE: Record<'sh' | 'csh' | 'fish', string> = {
+const PROBE: Record<ShellFlavourName, string> = {
   sh: 'ssh-add -l > "$HOME/list" 2>/dev/null; echo $? > "$HOME/list-status"',
   csh: 'ssh-add -l > ~/list; echo $status > ~/list-status',
   fish: 'ssh-add -l > ~/list 2>/dev/null; echo $status > ~/list-status',
@@ -89,7 +90,7 @@ async function login(u: SandboxUser, tool: Tool, shell: HookShell, lines: string
   const script = join(home, 'login');
   writeFileSync(script, `${lines}\n${PROBE[family]}\n`, { mode: 0o644 });
   const [cmd, ...pre] = SHELLS[shell];
-  const SHELL = family === 'csh' ? '/bin/tcsh' : family === 'fish' ? '/usr/bin/fish' : '/bin/sh';
+  const SHELL = SHELL_VARIABLE[family];
   const env = { HOME: home, PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, HOSTNAME: HOST, TMPDIR: join(home, 'tmp'), SHELL };
   const r = await runAs(u, cmd, [...pre, script], { env, cwd: home, timeoutMs: 30_000 });
   expect(r.signal, `${tool}: ${r.stderr}`).toBeNull();

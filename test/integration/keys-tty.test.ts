@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENTKEEP, Sandbox, parseShEval, waitFor } from '../helpers/sandbox.js';
 import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
-import { quoteSh } from '../../src/envfile/render.js';
+import { quoteSh } from '../../src/shells/quote.js';
 
 let sb: Sandbox;
 let tmuxSock: string | undefined;

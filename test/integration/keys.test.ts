@@ -6,6 +6,8 @@ import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { Sandbox, parseShEval, waitFor } from '../helpers/sandbox.js';
 import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
+import { SHELL_VARIABLE } from '../helpers/hook-shells.js';
+import { SHELL_FLAVOUR_NAMES } from '../../src/shells/flavours.js';
 
 const PASS = 'correct horse 7';
 
@@ -84,7 +86,8 @@ describe('agentkeep KEY... with an askpass program and no terminal', () => {
     sb = new Sandbox();
     sb.keygen('locked', { passphrase: PASS });
     await startAgent(sb);
-    for (const [shell, flavour] of [['/bin/tcsh', 'csh'], ['/usr/bin/fish', 'fish']] as const) {
+    for (const flavour of SHELL_FLAVOUR_NAMES.filter((f) => f !== 'sh')) {
+      const shell = SHELL_VARIABLE[flavour];
       const r = await sb.agentkeep(['--eval', '--quiet', 'locked'], { env: { SHELL: shell } });
       expect(r.code, shell).toBe(1);
       expect(r.stdout, shell).toBe(`${readFileSync(sb.file(flavour), 'utf8')}false;\n`);

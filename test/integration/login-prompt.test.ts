@@ -10,6 +10,7 @@ import { AGENTKEEP, HOST, Sandbox, parseShEval, run, waitFor } from '../helpers/
 import { keygenFingerprint, loadedFingerprints, makeAskpass } from '../helpers/askpass.js';
 import { agentkeepAs, createUser, keygenAs, removeUser, requireUsers, CAN_CREATE_USERS, type SandboxUser } from '../helpers/users.js';
 import { Tmux } from '../helpers/tmux.js';
+import type { ShellFlavourName } from '../../src/shells/flavours.js';
 
 const PASS = 'the right one 42';
 const WRONG = ['wrong-one-a1', 'wrong-two-b2', 'wrong-three-c3'];
@@ -29,7 +30,7 @@ afterEach(() => {
 type LoginShell = 'bash' | 'tcsh' | 'fish';
 
 /** The line `agentkeep hook SHELL --quiet --clear k` prints, exactly as a user would paste it. */
-function hookLine(shell: 'sh' | 'csh' | 'fish'): string {
+function hookLine(shell: ShellFlavourName): string {
   const r = spawnSync(process.execPath, [AGENTKEEP, 'hook', shell, '--quiet', '--clear', 'k'], { env: sb.env, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.trim();

@@ -6,10 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { quoteCsh, quoteFish, quoteSh } from '../../src/envfile/render.js';
+import { quoteCsh, quoteFish, quoteSh, unquoteSh } from '../../src/shells/quote.js';
 import { HOST, parseShEval, Sandbox } from '../helpers/sandbox.js';
-import { familyOf, recordingBin, runShellFile, SHELLS, type HookShell } from '../helpers/hook-shells.js';
-import { unquoteSh } from '../../src/envfile/parse.js';
+import { familyOf, recordingBin, runShellFile, SHELL_VARIABLE, SHELLS, type HookShell } from '../helpers/hook-shells.js';
 
 let sb: Sandbox;
 afterEach(() => sb.cleanup());
@@ -50,7 +49,7 @@ describe('env files and hook lines under a hostile key directory path', () => {
       const file = join(sb.dir, 'login');
       writeFileSync(file, `${script(shell, keydir, printed.stdout.trim())}\n`);
       const recorder = recordingBin(sb);
-      const SHELL = familyOf(shell) === 'csh' ? '/bin/tcsh' : familyOf(shell) === 'fish' ? '/usr/bin/fish' : '/bin/sh';
+      const SHELL = SHELL_VARIABLE[familyOf(shell)];
       const r = await runShellFile(shell, file, { env: { ...sb.env, ...env, SHELL, AGENTKEEP_BIN: recorder.bin }, cwd: sb.dir, timeoutMs: 20_000 });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { alive, backendEnv, HOST, parseShEval, PROC_BACKENDS, Sandbox, waitFor } from '../helpers/sandbox.js';
 import { agentkeepAs, asUser, CAN_CREATE_USERS, createUser, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
+import { ENV_FLAVOURS } from '../../src/shells/flavours.js';
 
 requireUsers('stop tests');
 
@@ -92,7 +93,7 @@ describe.skipIf(!CAN_CREATE_USERS)('--stop touches only the invoking user\'s ssh
     expect(start.code, start.stderr).toBe(0);
     const mine = Number(parseShEval(start.stdout).SSH_AGENT_PID);
     sb.track(mine);
-    const files = ['sh', 'csh', 'fish', 'envfile'].map((f) => join(userB.home, '.keychain', `${HOST}-${f}`));
+    const files = ENV_FLAVOURS.map((f) => join(userB.home, '.keychain', `${HOST}-${f}`));
     expect(files.every((f) => existsSync(f))).toBe(true);
     expect((await agentkeepAs(userB, ['--stop', 'others'])).code).toBe(0);
     expect(files.every((f) => existsSync(f))).toBe(true);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { flavourForShell, quoteSh, renderEnv } from '../../src/envfile/render.js';
-import { parseShEnv, unquoteSh } from '../../src/envfile/parse.js';
+import { renderEnv } from '../../src/envfile/render.js';
+import { parseShEnv } from '../../src/envfile/parse.js';
+import { quoteSh, unquoteSh } from '../../src/shells/quote.js';
 
 const awkward = [
   '/home/bk/.keychain/backup1-agent.sock',
@@ -57,14 +58,5 @@ describe('parseShEnv', () => {
   it('when a quote is unbalanced then the value is unreadable', () => {
     expect(unquoteSh("'abc")).toBeUndefined();
     expect(unquoteSh(quoteSh("a'b"))).toBe("a'b");
-  });
-});
-
-describe('flavourForShell', () => {
-  it.each([
-    ['/bin/bash', 'sh'], ['/usr/bin/zsh', 'sh'], ['/bin/dash', 'sh'], [undefined, 'sh'],
-    ['/bin/tcsh', 'csh'], ['/bin/csh', 'csh'], ['/usr/bin/fish', 'fish'],
-  ] as const)('when SHELL is %s then the flavour is %s', (shell, flavour) => {
-    expect(flavourForShell(shell)).toBe(flavour);
   });
 });
