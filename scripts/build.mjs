@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 import { chmodSync, copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BINS = { agentkeep: 'src/cli/agentkeep.ts', agentrun: 'src/cli/agentrun.ts' };
+const BINS = { agentkeep: 'src/cli/agentkeep-bin.ts', agentrun: 'src/cli/agentrun-bin.ts' };
 
 // The bin: a CommonJS loader that runs the bundle through src/cli/load-bundle.cjs (a per-user
 // V8 code cache that is used only for the exact bundle it was made from).

@@ -11,7 +11,7 @@ import { openRunLog, showCommand, type RunLog } from '../run/log.js';
 import { runJob, type JobResult } from '../run/job.js';
 import { Capture } from '../run/capture.js';
 import { reportError, type Io } from './run-cli.js';
-import { contextFor } from './context.js';
+import { contextFor } from './caller-context.js';
 import { VERSION } from '../version.js';
 import { keyPath } from '../keys/resolve.js';
 import { terminalReporter } from './reporter.js';

@@ -10,7 +10,7 @@ import { renderReport } from '../doctor/render.js';
 import { accountGroups, lookupAccount, readCrontab } from '../doctor/user.js';
 import type { Who } from '../doctor/access.js';
 import { reportError, type Io } from './run-cli.js';
-import { contextFor } from './context.js';
+import { contextFor } from './caller-context.js';
 import { commanderArgv, commanderProgram } from './commander-options.js';
 import { ABSOLUTE, DIR, HELP, HOST, REQUIRE } from '../options/common.js';
 import type { OptionSpec } from '../options/spec.js';

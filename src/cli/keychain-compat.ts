@@ -78,7 +78,7 @@ export async function confhostKeys(host: string | true, home: string, env: NodeJ
     files = await identityFilesForHost(host, home, env);
   } catch (error) {
     // keychain reads the Host block itself; a config that ssh rejects must not cost the login its agent.
-    files = identityFilesInHostBlock(host, home, env);
+    files = identityFilesInHostBlock(host, home);
     report.warn(`--confhost ${host}: ${error instanceof Error ? error.message : String(error)}; using the IdentityFile lines of its Host block in ~/.ssh/config (${files.length} found)`);
   }
   if (files.length === 0) report.warn(`--confhost ${host}: ssh -G names no identity file that exists; ignored`);

@@ -68,7 +68,7 @@ export async function resolveKeyArgs(args: string[], opts: ResolveOptions): Prom
   }
   if (opts.confallhosts) {
     const { identityFilesInConfig } = await import('./ssh-config.js');
-    for (const file of identityFilesInConfig(opts.home, opts.env, opts.debug)) push('--confallhosts', file);
+    for (const file of identityFilesInConfig(opts.home, opts.debug)) push('--confallhosts', file);
   }
   return out;
 }

@@ -74,7 +74,7 @@ export async function identityFilesForHost(alias: string, home: string, env: Nod
  * keychain's --confhost reads them: the fallback when `ssh -G` cannot read the file. Only those
  * that exist; host-dependent `%` tokens are skipped.
  */
-export function identityFilesInHostBlock(alias: string, home: string, env: NodeJS.ProcessEnv): string[] {
+export function identityFilesInHostBlock(alias: string, home: string): string[] {
   let text: string;
   try {
     text = readBoundedText(join(home, '.ssh', 'config'));
@@ -98,7 +98,7 @@ export function identityFilesInHostBlock(alias: string, home: string, env: NodeJ
 }
 
 /** Every IdentityFile in ~/.ssh/config (no Include; host-dependent `%` tokens are skipped). */
-export function identityFilesInConfig(home: string, env: NodeJS.ProcessEnv, debug?: (message: string) => void): string[] {
+export function identityFilesInConfig(home: string, debug?: (message: string) => void): string[] {
   let text: string;
   try {
     text = readBoundedText(join(home, '.ssh', 'config'));

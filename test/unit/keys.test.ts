@@ -80,7 +80,7 @@ describe('IdentityFile expansion', () => {
       'Host d', '  IdentityFile none', 'Host e', '  IdentityFile ~/.ssh/%r_key', '# IdentityFile ~/.ssh/commented',
     ].join('\n'));
     const notes: string[] = [];
-    expect(identityFilesInConfig(home, {}, (m) => notes.push(m))).toEqual([join(home, '.ssh/a'), join(home, '.ssh/b'), join(home, '.ssh/with space')]);
+    expect(identityFilesInConfig(home, (m) => notes.push(m))).toEqual([join(home, '.ssh/a'), join(home, '.ssh/b'), join(home, '.ssh/with space')]);
     expect(notes.join('\n')).toContain('%r_key');
   });
 });

@@ -1,4 +1,4 @@
-// The `agentrun` bin: a thin entry over agentrunMain.
+// The `agentrun` bin (run by the sh launcher, dist/agentrun): the process entry over agentrunMain.
 import { agentrunMain } from './agentrun-main.js';
 import { runAsProcess } from './run-cli.js';
 

@@ -1,4 +1,4 @@
-// The Context both bins build from the command line's location options and the environment.
+// The Context of the calling process: its uid, HOME and environment, with the location options.
 import { userInfo } from 'node:os';
 import { userContext, type Context, type ContextOptions, type Reporter } from '../context.js';
 import { assertUtf8 } from '../utf8-check.js';
