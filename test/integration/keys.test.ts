@@ -221,12 +221,12 @@ describe('agentkeep KEY... with an askpass program and no terminal', () => {
     expect(ignored.code, ignored.stderr).toBe(0);
   });
 
-  it('when keys fail with --dir, --host and --timeout then the advice repeats them so it reaches the same agent', async () => {
+  it('when keys fail with --dir, --host and --timeout then the advice repeats them (the timeout with its unit) so it reaches the same agent', async () => {
     sb = new Sandbox();
     sb.keygen('locked', { passphrase: PASS });
     const r = await sb.agentkeep(['--dir', join(sb.dir, 'kd'), '--host', 'h1', '--timeout', '30', 'locked']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`run: agentkeep --dir ${join(sb.dir, 'kd')} --host h1 --timeout 30 locked\n`);
+    expect(r.stderr).toContain(`run: agentkeep --dir ${join(sb.dir, 'kd')} --host h1 --timeout 30m locked\n`);
   });
 
   it('when --ssh-rm names one key then only that key is removed, and a key not loaded is reported', async () => {
