@@ -95,60 +95,84 @@ function killTree(root: number): void {
 export async function runSshAdd(o: SshAddOptions): Promise<SshAddResult> {
   if (o.paths.length === 0) throw new AgentkeepError('KEY_ADD', 'internal: ssh-add called without key files');
   const env = baseEnv(o.env, o.sock);
-  let stateDir: PrivateDir | undefined;
-  let state: string | undefined;
-  let stdio: StdioOptions;
-  if (o.prompt.kind === 'none') {
-    Object.assign(env, { SSH_ASKPASS: 'false', SSH_ASKPASS_REQUIRE: 'force' });
-    stdio = ['ignore', 2, 2];
-  } else {
-    // ssh-add's own terminal prompt retries a wrong passphrase forever; our terminal reader
-    // behind the same shim as the user's askpass gets ASKPASS_TRIES per key, like askpass does.
-    // The state directory only counts wrong answers; it never holds a passphrase.
-    stateDir = makePrivateDir(o.env, process.getuid?.() ?? 0, 'agentkeep-askpass-');
-    state = stateDir.path;
-    Object.assign(env, {
-      SSH_ASKPASS: shellFile('agentkeep-askpass'), SSH_ASKPASS_REQUIRE: 'force',
-      AGENTKEEP_ASKPASS_PROGRAM: o.prompt.kind === 'terminal' ? shellFile('agentkeep-askpass-tty') : o.prompt.program,
-      AGENTKEEP_ASKPASS_STATE: state, AGENTKEEP_ASKPASS_TRIES: String(ASKPASS_TRIES), AGENTKEEP_ASKPASS_PARENT: String(process.pid),
-    });
-    stdio = ['ignore', 2, 2];
-  }
-  let interrupted = false;
-  let graceTimer: NodeJS.Timeout | undefined;
-  let onInterrupt: (() => void) | undefined;
+  const stateDir = preparePrompt(o, env);
+  const stdio: StdioOptions = ['ignore', 2, 2];
+  let interrupts: InterruptCatcher | undefined;
   try {
     // At the deadline, ssh-add and everything it started are killed (killTree: it is not in a group of its own).
     const sshAdd = startChild('ssh-add', sshAddArgs(o.paths, o), { env, stdio, timeoutMs: o.timeoutMs, terminate: killTree });
     const { pid, running } = sshAdd;
-    if (o.catchInterrupt && pid !== undefined) {
-      // While our reader waits, ^C is read as a character (no signal; see agentkeep-askpass-tty).
-      // A SIGINT still arrives when sent to agentkeep, or typed between two prompts: end ssh-add
-      // and the reader then too. TERM first, so that the reader restores the terminal; KILL if
-      // that did not end it.
-      onInterrupt = () => {
-        interrupted = true;
-        if (!running()) return;
-        for (const p of processTree(pid).reverse()) signal(p, 'SIGTERM');
-        graceTimer ??= setTimeout(() => { if (running()) killTree(pid); }, 2000);
-      };
-      process.on('SIGINT', onInterrupt);
-    }
+    if (o.catchInterrupt && pid !== undefined) interrupts = catchInterrupt(pid, running);
     const r = ran(await sshAdd.result);
-    const result: SshAddResult = { code: r.code, signal: r.signal };
-    if (r.timedOut) result.timedOut = true;
-    if (interrupted) result.interrupted = true;
-    if (state && existsSync(join(state, 'gaveup'))) result.gaveUp = true;
-    if (state && existsSync(join(state, 'cancelled'))) result.interrupted = true;
-    return result;
+    return sshAddResult(r, interrupts?.interrupted ?? false, stateDir?.path);
   } finally {
-    clearTimeout(graceTimer);
-    if (onInterrupt) process.off('SIGINT', onInterrupt);
-    if (state) {
-      await restoreTerminal(state);
-      removePrivateDir(stateDir!, process.getuid?.() ?? 0);
+    interrupts?.stop();
+    if (stateDir) {
+      await restoreTerminal(stateDir.path);
+      removePrivateDir(stateDir, process.getuid?.() ?? 0);
     }
   }
+}
+
+/**
+ * Sets `env` so that ssh-add prompts as chosen, or cannot prompt at all; returns the askpass
+ * shim's state directory, which the caller removes, when there is a prompt.
+ */
+function preparePrompt(o: SshAddOptions, env: NodeJS.ProcessEnv): PrivateDir | undefined {
+  if (o.prompt.kind === 'none') {
+    Object.assign(env, { SSH_ASKPASS: 'false', SSH_ASKPASS_REQUIRE: 'force' });
+    return undefined;
+  }
+  // ssh-add's own terminal prompt retries a wrong passphrase forever; our terminal reader
+  // behind the same shim as the user's askpass gets ASKPASS_TRIES per key, like askpass does.
+  // The state directory only counts wrong answers; it never holds a passphrase.
+  const stateDir = makePrivateDir(o.env, process.getuid?.() ?? 0, 'agentkeep-askpass-');
+  Object.assign(env, {
+    SSH_ASKPASS: shellFile('agentkeep-askpass'), SSH_ASKPASS_REQUIRE: 'force',
+    AGENTKEEP_ASKPASS_PROGRAM: o.prompt.kind === 'terminal' ? shellFile('agentkeep-askpass-tty') : o.prompt.program,
+    AGENTKEEP_ASKPASS_STATE: stateDir.path, AGENTKEEP_ASKPASS_TRIES: String(ASKPASS_TRIES), AGENTKEEP_ASKPASS_PARENT: String(process.pid),
+  });
+  return stateDir;
+}
+
+/** A SIGINT handler installed while ssh-add runs: whether one arrived, and how to take it away. */
+interface InterruptCatcher {
+  interrupted: boolean;
+  stop: () => void;
+}
+
+/** Makes a SIGINT end ssh-add (pid) and what it started, rather than agentkeep, until `stop`. */
+function catchInterrupt(pid: number, running: () => boolean): InterruptCatcher {
+  let graceTimer: NodeJS.Timeout | undefined;
+  // While our reader waits, ^C is read as a character (no signal; see agentkeep-askpass-tty).
+  // A SIGINT still arrives when sent to agentkeep, or typed between two prompts: end ssh-add
+  // and the reader then too. TERM first, so that the reader restores the terminal; KILL if
+  // that did not end it.
+  const onInterrupt = (): void => {
+    catcher.interrupted = true;
+    if (!running()) return;
+    for (const p of processTree(pid).reverse()) signal(p, 'SIGTERM');
+    graceTimer ??= setTimeout(() => { if (running()) killTree(pid); }, 2000);
+  };
+  const catcher: InterruptCatcher = {
+    interrupted: false,
+    stop: () => {
+      clearTimeout(graceTimer);
+      process.off('SIGINT', onInterrupt);
+    },
+  };
+  process.on('SIGINT', onInterrupt);
+  return catcher;
+}
+
+/** How ssh-add ended, with what the askpass shim left in `state` (a key out of tries, a cancelled prompt). */
+function sshAddResult(r: ChildResult, interrupted: boolean, state: string | undefined): SshAddResult {
+  const result: SshAddResult = { code: r.code, signal: r.signal };
+  if (r.timedOut) result.timedOut = true;
+  if (interrupted) result.interrupted = true;
+  if (state && existsSync(join(state, 'gaveup'))) result.gaveUp = true;
+  if (state && existsSync(join(state, 'cancelled'))) result.interrupted = true;
+  return result;
 }
 
 /**

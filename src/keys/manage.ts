@@ -15,6 +15,7 @@ import { resolveKeyArgs, type RequestedKey } from './resolve.js';
 import { ASKPASS_TRIES, choosePrompt, promptPlace, type PromptWay } from './prompt.js';
 import { promptNotePath, readPromptNote, removePromptNote, writePromptNote, type PromptNote } from './prompt-note.js';
 import { CANNOT_ASK, keysNotLoaded, type Unloaded } from './not-loaded.js';
+import type { SshAddResult } from './add.js';
 
 /** How long a login waits for another one that may be waiting for a human to type. */
 export const KEY_LOCKWAIT_S = 120;
@@ -125,7 +126,33 @@ export async function manageKeys(ctx: Context, agent: Agent, opts: KeyOptions): 
   if (all.length > 0) throw keysNotLoaded(all, cleared, ['agentkeep', ...(opts.retryArgs ?? [])], ctx.home);
 }
 
-async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable: UsableKey[], howToPrompt: () => PromptWay, mayClear: boolean): Promise<{ failed: Unloaded[]; cleared: boolean }> {
+/** What loading found: the keys left out (each with why) and whether the agent was emptied first. */
+interface LoadOutcome {
+  failed: Unloaded[];
+  cleared: boolean;
+}
+
+/** One login's loading of keys: the keys it may add, and how it asks for their passphrases. */
+interface KeyLoad {
+  ctx: Context;
+  agent: Agent;
+  opts: KeyOptions;
+  usable: UsableKey[];
+  prompt: PromptWay;
+  /** Where the agentkeep that prompts says so, for the others waiting on the lock. */
+  notePath: string;
+}
+
+/** The key lock as held (or not taken, with --nolock), and the prompting agentkeep seen while waiting for it. */
+interface KeyLock {
+  release: (() => Promise<void>) | undefined;
+  assertHeld: () => void;
+  waited: boolean;
+  holder: PromptNote | undefined;
+}
+
+/** Adds the usable keys the agent lacks (after clearing it when `mayClear`), under the lock unless --nolock. */
+async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable: UsableKey[], howToPrompt: () => PromptWay, mayClear: boolean): Promise<LoadOutcome> {
   if (usable.length === 0) {
     if (mayClear) await clearAgent(ctx, agent);
     return { failed: [], cleared: mayClear };
@@ -135,99 +162,145 @@ async function loadMissing(ctx: Context, agent: Agent, opts: KeyOptions, usable:
     return { failed: [], cleared: false };
   }
   const prompt = howToPrompt();
-  const cannotAsk = prompt.kind === 'none' ? `${CANNOT_ASK}: ${prompt.why}` : '';
   const firstMissing = mayClear ? usable : notLoaded(usable, agent.identities);
   if (prompt.kind === 'none' && !opts.keyring && firstMissing.every((k) => k.needsPassphrase)) {
     reportKnown(ctx, usable.filter((k) => !firstMissing.includes(k)));
-    return { failed: firstMissing.map((key) => ({ key, why: cannotAsk })), cleared: false };
+    return { failed: firstMissing.map((key) => ({ key, why: cannotAskWhy(prompt) })), cleared: false };
   }
-
-  const notePath = promptNotePath(ctx.paths.lock);
-  let release: (() => Promise<void>) | undefined;
-  let assertHeld = (): void => {};
-  let waited = false;
-  let holder: PromptNote | undefined;
-  if (!opts.nolock) {
-    const started = Date.now();
-    const waitMs = opts.lockWaitMs ?? KEY_LOCKWAIT_S * 1000;
-    const outcome = await acquireLock(ctx.paths.lock, {
-      waitMs,
-      purpose: 'loading keys; another agentkeep may be waiting for a passphrase',
-      onWait: () => ctx.report.debug('another agentkeep holds the lock (it may be prompting); waiting for it'),
-      whileWaiting: async () => {
-        const note = readPromptNote(notePath, ctx.uid);
-        if (note && note.pid !== holder?.pid && note.pid !== process.pid) {
-          holder = note;
-          ctx.report.warn(`waiting for the passphrase prompt on ${note.place} (agentkeep PID ${note.pid}); if that prompt is abandoned, this one asks instead within a few seconds`);
-        }
-        const ids = await requestIdentities(agent.sock).catch(() => undefined);
-        return ids && notLoaded(usable, ids).length === 0 ? ids : undefined;
-      },
-    });
-    if (!outcome.acquired) {
-      ctx.report.info(`Waited ${((Date.now() - started) / 1000).toFixed(1)} s for another agentkeep to load the keys`);
-      reportKnown(ctx, usable);
-      return { failed: [], cleared: false };
-    }
-    release = outcome.release;
-    assertHeld = outcome.assertHeld;
-    waited = outcome.waited;
+  const load: KeyLoad = { ctx, agent, opts, usable, prompt, notePath: promptNotePath(ctx.paths.lock) };
+  const lock = await takeKeyLock(load);
+  if (!lock) {
+    reportKnown(ctx, usable);
+    return { failed: [], cleared: false };
   }
-  let noteWritten = false;
   try {
-    // Under the lock, look again: whoever held it before us may have loaded the keys.
-    let ids = await requestIdentities(agent.sock);
-    let cleared = false;
-    if (mayClear && !(waited && notLoaded(usable, ids).length === 0)) {
-      await clearAgent(ctx, agent);
-      ids = [];
-      cleared = true;
-    }
-    if (opts.keyring) ids = await loadFromKeyring(ctx, agent, notLoaded(usable, ids), opts);
-    const missing = notLoaded(usable, ids);
-    if (missing.length === 0) {
-      if (waited) ctx.report.info('Waited for another agentkeep; the keys are now loaded');
-      reportKnown(ctx, usable);
-      return { failed: [], cleared };
-    }
-    reportKnown(ctx, usable.filter((k) => !missing.includes(k)));
-    // Without a way to prompt, add what needs no passphrase and fail for the rest.
-    const blocked = prompt.kind === 'none' ? missing.filter((k) => k.needsPassphrase) : [];
-    const toAdd = missing.filter((k) => !blocked.includes(k));
-    const failed: Unloaded[] = blocked.map((key) => ({ key, why: cannotAsk }));
-    if (toAdd.length > 0) {
-      const { runSshAdd } = await import('./add.js');
-      // ssh-add with no file arguments would add ~/.ssh's default keys: only ever call it with some.
-      assertHeld(); // exactly one terminal prompts: only while we really hold the lock
-      if (holder) {
-        // A holder that finished took its note away; one that was killed left it behind.
-        const abandoned = readPromptNote(notePath, ctx.uid, false)?.pid === holder.pid;
-        ctx.report.warn(`the passphrase prompt on ${holder.place} (agentkeep PID ${holder.pid}) ${abandoned ? 'was abandoned' : 'ended without loading the keys'}; asking here`);
-      }
-      if (prompt.kind !== 'none' && !opts.nolock) {
-        writePromptNote(notePath, { pid: process.pid, place: promptPlace(prompt) }, ctx.uid);
-        noteWritten = true;
-      }
-      const result = await runSshAdd({
-        sock: agent.sock, paths: toAdd.map((k) => k.path), prompt: prompt.kind === 'none' ? { kind: 'none' } : prompt,
-        confirm: opts.confirm, quiet: opts.quiet, env: ctx.env, catchInterrupt: prompt.kind !== 'none',
-        lifetimeSec: opts.keyLifetimeSec,
-        // A hung askpass program must not hang the login: nobody is typing into it after this.
-        timeoutMs: prompt.kind === 'askpass' ? askpassDeadlineMs(ctx.settings) : undefined,
-      });
-      const after = await requestIdentities(agent.sock);
-      const why = result.interrupted ? 'cancelled with Ctrl-C'
-        : result.timedOut ? `the askpass program did not answer within ${Math.round(askpassDeadlineMs(ctx.settings) / 1000)} s`
-        : result.signal ? `ssh-add was killed (${result.signal})`
-          : result.gaveUp ? `${ASKPASS_TRIES} wrong passphrases`
-            : prompt.kind === 'none' ? 'ssh-add failed' : 'wrong passphrase, or none given';
-      for (const key of notLoaded(toAdd, after).filter((k) => k.publicKey !== undefined || result.code !== 0)) failed.push({ key, why });
-    }
-    return { failed, cleared };
+    return await loadUnderLock(load, lock, mayClear);
   } finally {
-    if (noteWritten) removePromptNote(notePath, ctx.uid);
-    await release?.();
+    await lock.release?.();
   }
+}
+
+/** Why a key that needs a passphrase was left out when there is no way to ask for one. */
+function cannotAskWhy(prompt: PromptWay): string {
+  return prompt.kind === 'none' ? `${CANNOT_ASK}: ${prompt.why}` : '';
+}
+
+/**
+ * Takes the key lock, noting which other agentkeep prompts while we wait; undefined when that
+ * one loaded every key meanwhile. With --nolock, a lock that was never taken.
+ */
+async function takeKeyLock(load: KeyLoad): Promise<KeyLock | undefined> {
+  const lock: KeyLock = { release: undefined, assertHeld: () => {}, waited: false, holder: undefined };
+  if (load.opts.nolock) return lock;
+  const { ctx, opts } = load;
+  const started = Date.now();
+  const waitMs = opts.lockWaitMs ?? KEY_LOCKWAIT_S * 1000;
+  const outcome = await acquireLock(ctx.paths.lock, {
+    waitMs,
+    purpose: 'loading keys; another agentkeep may be waiting for a passphrase',
+    onWait: () => ctx.report.debug('another agentkeep holds the lock (it may be prompting); waiting for it'),
+    whileWaiting: async () => {
+      noteWhoPrompts(load, lock);
+      return loadedMeanwhile(load);
+    },
+  });
+  if (!outcome.acquired) {
+    ctx.report.info(`Waited ${((Date.now() - started) / 1000).toFixed(1)} s for another agentkeep to load the keys`);
+    return undefined;
+  }
+  lock.release = outcome.release;
+  lock.assertHeld = outcome.assertHeld;
+  lock.waited = outcome.waited;
+  return lock;
+}
+
+/** While waiting for the lock: says once which other agentkeep is prompting, and where. */
+function noteWhoPrompts(load: KeyLoad, lock: KeyLock): void {
+  const note = readPromptNote(load.notePath, load.ctx.uid);
+  if (note && note.pid !== lock.holder?.pid && note.pid !== process.pid) {
+    lock.holder = note;
+    load.ctx.report.warn(`waiting for the passphrase prompt on ${note.place} (agentkeep PID ${note.pid}); if that prompt is abandoned, this one asks instead within a few seconds`);
+  }
+}
+
+/** While waiting for the lock: the agent's identities once they include every usable key, else undefined. */
+async function loadedMeanwhile(load: KeyLoad): Promise<Identity[] | undefined> {
+  const ids = await requestIdentities(load.agent.sock).catch(() => undefined);
+  return ids && notLoaded(load.usable, ids).length === 0 ? ids : undefined;
+}
+
+/** Under the lock: looks again, clears when asked, tries the keyring, then asks for what is still missing. */
+async function loadUnderLock(load: KeyLoad, lock: KeyLock, mayClear: boolean): Promise<LoadOutcome> {
+  const { ctx, agent, opts, usable } = load;
+  // Under the lock, look again: whoever held it before us may have loaded the keys.
+  let ids = await requestIdentities(agent.sock);
+  let cleared = false;
+  if (mayClear && !(lock.waited && notLoaded(usable, ids).length === 0)) {
+    await clearAgent(ctx, agent);
+    ids = [];
+    cleared = true;
+  }
+  if (opts.keyring) ids = await loadFromKeyring(ctx, agent, notLoaded(usable, ids), opts);
+  const missing = notLoaded(usable, ids);
+  if (missing.length === 0) {
+    if (lock.waited) ctx.report.info('Waited for another agentkeep; the keys are now loaded');
+    reportKnown(ctx, usable);
+    return { failed: [], cleared };
+  }
+  reportKnown(ctx, usable.filter((k) => !missing.includes(k)));
+  return { failed: await askForKeys(load, lock, missing), cleared };
+}
+
+/** Asks for each missing key that can be asked for; returns every key left out, with why. */
+async function askForKeys(load: KeyLoad, lock: KeyLock, missing: UsableKey[]): Promise<Unloaded[]> {
+  const { prompt } = load;
+  // Without a way to prompt, add what needs no passphrase and fail for the rest.
+  const blocked = prompt.kind === 'none' ? missing.filter((k) => k.needsPassphrase) : [];
+  const toAdd = missing.filter((k) => !blocked.includes(k));
+  const failed: Unloaded[] = blocked.map((key) => ({ key, why: cannotAskWhy(prompt) }));
+  // ssh-add with no file arguments would add ~/.ssh's default keys: only ever call it with some.
+  if (toAdd.length > 0) failed.push(...await addWithPrompt(load, lock, toAdd));
+  return failed;
+}
+
+/** Runs one ssh-add for `toAdd` as the one prompting agentkeep; returns the keys it did not load, with why. */
+async function addWithPrompt(load: KeyLoad, lock: KeyLock, toAdd: UsableKey[]): Promise<Unloaded[]> {
+  const { ctx, agent, opts, prompt } = load;
+  const { runSshAdd } = await import('./add.js');
+  lock.assertHeld(); // exactly one terminal prompts: only while we really hold the lock
+  if (lock.holder) reportHolderGone(load, lock.holder);
+  const noteWritten = prompt.kind !== 'none' && !opts.nolock;
+  if (noteWritten) writePromptNote(load.notePath, { pid: process.pid, place: promptPlace(prompt) }, ctx.uid);
+  try {
+    const result = await runSshAdd({
+      sock: agent.sock, paths: toAdd.map((k) => k.path), prompt: prompt.kind === 'none' ? { kind: 'none' } : prompt,
+      confirm: opts.confirm, quiet: opts.quiet, env: ctx.env, catchInterrupt: prompt.kind !== 'none',
+      lifetimeSec: opts.keyLifetimeSec,
+      // A hung askpass program must not hang the login: nobody is typing into it after this.
+      timeoutMs: prompt.kind === 'askpass' ? askpassDeadlineMs(ctx.settings) : undefined,
+    });
+    const after = await requestIdentities(agent.sock);
+    const why = whyNotAdded(result, prompt, ctx.settings);
+    return notLoaded(toAdd, after).filter((k) => k.publicKey !== undefined || result.code !== 0).map((key) => ({ key, why }));
+  } finally {
+    if (noteWritten) removePromptNote(load.notePath, ctx.uid);
+  }
+}
+
+/** Says that the prompt we waited for ended without loading the keys, and that this login asks instead. */
+function reportHolderGone(load: KeyLoad, holder: PromptNote): void {
+  // A holder that finished took its note away; one that was killed left it behind.
+  const abandoned = readPromptNote(load.notePath, load.ctx.uid, false)?.pid === holder.pid;
+  load.ctx.report.warn(`the passphrase prompt on ${holder.place} (agentkeep PID ${holder.pid}) ${abandoned ? 'was abandoned' : 'ended without loading the keys'}; asking here`);
+}
+
+/** Why ssh-add left keys out, in the words of the `keys not loaded` error. */
+function whyNotAdded(result: SshAddResult, prompt: PromptWay, settings: Settings): string {
+  return result.interrupted ? 'cancelled with Ctrl-C'
+    : result.timedOut ? `the askpass program did not answer within ${Math.round(askpassDeadlineMs(settings) / 1000)} s`
+    : result.signal ? `ssh-add was killed (${result.signal})`
+      : result.gaveUp ? `${ASKPASS_TRIES} wrong passphrases`
+        : prompt.kind === 'none' ? 'ssh-add failed' : 'wrong passphrase, or none given';
 }
 
 /** How long a login waits for the user's SSH_ASKPASS program: AGENTKEEP_ASKPASS_TIMEOUT seconds, else 120 s. */

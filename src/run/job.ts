@@ -55,10 +55,6 @@ export function notRun(error: { code?: string | undefined; message?: string }, c
 export function runJob(spec: JobSpec): Promise<JobResult> {
   const [command, ...rest] = spec.argv as [string, ...string[]];
   return new Promise((resolve) => {
-    let timedOut = false;
-    let killAt = Infinity;
-    let timer: LongTimeout | undefined;
-    let killTimer: LongTimeout | undefined;
     // The scope opens before the spawn: the job may be running (and someone may signal us)
     // before spawn() returns, and a signal without a handler would kill us and orphan the job.
     // JavaScript handlers run only after this synchronous block, when child.pid is known. While
@@ -66,76 +62,121 @@ export function runJob(spec: JobSpec): Promise<JobResult> {
     const closeScope = openSignalScope((signal) => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, signal); });
     let child: ChildProcess;
     try {
-      child = spawn(command, rest, {
-        env: spec.env,
-        stdio: ['inherit', spec.output ? 'pipe' : 'inherit', spec.output ? 'pipe' : 'inherit'],
-        detached: spec.newGroup,
-      });
+      child = spawnJob(spec, command, rest);
     } catch (error) {
       closeScope();
       resolve(notRun(error as NodeJS.ErrnoException, command, spec.env));
       return;
     }
     if (child.pid !== undefined) spec.onStart?.(child.pid, spec.newGroup);
-    const cleanup = () => {
-      closeScope();
-      timer?.clear();
-      killTimer?.clear();
-    };
-    if (spec.timeoutMs !== undefined) {
-      timer = setLongTimeout(() => {
-        if (child.pid === undefined) return;
-        timedOut = true;
-        killAt = Date.now() + spec.killAfterMs;
-        sendTo(child.pid, spec.newGroup, 'SIGTERM');
-        killTimer = setLongTimeout(() => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, 'SIGKILL'); }, spec.killAfterMs);
-      }, spec.timeoutMs);
-    }
-    let streamsOpen = spec.output ? 2 : 0;
-    let ended: JobResult | undefined;
-    const settle = () => {
-      if (!ended || streamsOpen > 0) return;
-      const result = ended;
-      ended = undefined;
-      streamsOpen = -1;
-      cleanup();
-      resolve(result);
-    };
-    if (spec.output) {
-      for (const name of ['stdout', 'stderr'] as const) {
-        const stream = child[name]!;
-        stream.on('data', (chunk: Buffer) => {
-          const busy = spec.output!(name, chunk);
-          if (busy) {
-            stream.pause();
-            void busy.finally(() => stream.resume());
-          }
-        });
-        stream.on('close', () => { streamsOpen--; settle(); });
-      }
-    }
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      if (child.pid !== undefined) return; // errors after a successful spawn (e.g. a failed kill) change nothing
-      streamsOpen = 0;
-      ended = notRun(error, command, spec.env);
-      settle();
-    });
-    child.on('exit', (code, signal) => {
-      const pid = child.pid!;
-      const done = (): void => {
-        if (timedOut) ended = { kind: 'timedout', status: EXIT.timeout };
-        else if (signal) ended = { kind: 'signaled', signal, status: signalStatus(signal) };
-        else ended = { kind: 'exited', code: code ?? 0, status: code ?? 0 };
-        // A background process may keep the pipes open after the job itself has exited.
-        if (streamsOpen > 0) {
-          setTimeout(() => {
-            if (streamsOpen > 0) { child.stdout?.destroy(); child.stderr?.destroy(); streamsOpen = 0; settle(); }
-          }, 2000).unref();
-        }
-        settle();
-      };
-      if (timedOut && spec.newGroup) void reapGroup(pid, killAt).then(done);
-      else done();
+    watchJob({
+      spec, command, child, closeScope, resolve,
+      timedOut: false, killAt: Infinity, timer: undefined, killTimer: undefined,
+      streamsOpen: spec.output ? 2 : 0, ended: undefined,
     });
   });
+}
+
+/** A started job and what its watchers share until its result is out. */
+interface RunningJob {
+  spec: JobSpec;
+  command: string;
+  child: ChildProcess;
+  closeScope: () => void;
+  resolve: (result: JobResult) => void;
+  /** Set when --timeout fired; the SIGKILL follows at `killAt`. */
+  timedOut: boolean;
+  killAt: number;
+  timer: LongTimeout | undefined;
+  killTimer: LongTimeout | undefined;
+  /** Output pipes still open; -1 once the result is out. */
+  streamsOpen: number;
+  /** How the job ended, waiting for its pipes to close. */
+  ended: JobResult | undefined;
+}
+
+/** Spawns the job, in its own session and process group when `spec.newGroup` (setsid). */
+function spawnJob(spec: JobSpec, command: string, args: string[]): ChildProcess {
+  return spawn(command, args, {
+    env: spec.env,
+    stdio: ['inherit', spec.output ? 'pipe' : 'inherit', spec.output ? 'pipe' : 'inherit'],
+    detached: spec.newGroup,
+  });
+}
+
+/** Arms the timeout, passes the output on, and settles the result once the job has ended. */
+function watchJob(job: RunningJob): void {
+  armTimeout(job);
+  if (job.spec.output) {
+    for (const name of ['stdout', 'stderr'] as const) passOutput(job, name, job.spec.output);
+  }
+  job.child.on('error', (error: NodeJS.ErrnoException) => {
+    if (job.child.pid !== undefined) return; // errors after a successful spawn (e.g. a failed kill) change nothing
+    job.streamsOpen = 0;
+    job.ended = notRun(error, job.command, job.spec.env);
+    settle(job);
+  });
+  job.child.on('exit', (code, signal) => {
+    const pid = job.child.pid!;
+    const done = (): void => recordEnd(job, code, signal);
+    if (job.timedOut && job.spec.newGroup) void reapGroup(pid, job.killAt).then(done);
+    else done();
+  });
+}
+
+/** With --timeout: SIGTERM to the job (its group with newGroup) at the deadline, SIGKILL `killAfterMs` later. */
+function armTimeout(job: RunningJob): void {
+  const { spec, child } = job;
+  if (spec.timeoutMs === undefined) return;
+  job.timer = setLongTimeout(() => {
+    if (child.pid === undefined) return;
+    job.timedOut = true;
+    job.killAt = Date.now() + spec.killAfterMs;
+    sendTo(child.pid, spec.newGroup, 'SIGTERM');
+    job.killTimer = setLongTimeout(() => { if (child.pid !== undefined) sendTo(child.pid, spec.newGroup, 'SIGKILL'); }, spec.killAfterMs);
+  }, spec.timeoutMs);
+}
+
+/** Passes one output stream to `output`, pausing it while `output` is busy (backpressure). */
+function passOutput(job: RunningJob, name: 'stdout' | 'stderr', output: NonNullable<JobSpec['output']>): void {
+  const stream = job.child[name]!;
+  stream.on('data', (chunk: Buffer) => {
+    const busy = output(name, chunk);
+    if (busy) {
+      stream.pause();
+      void busy.finally(() => stream.resume());
+    }
+  });
+  stream.on('close', () => { job.streamsOpen--; settle(job); });
+}
+
+/** Notes how the job ended and settles once its pipes are closed. */
+function recordEnd(job: RunningJob, code: number | null, signal: NodeJS.Signals | null): void {
+  job.ended = endedAs(job.timedOut, code, signal);
+  // A background process may keep the pipes open after the job itself has exited.
+  if (job.streamsOpen > 0) {
+    setTimeout(() => {
+      if (job.streamsOpen > 0) { job.child.stdout?.destroy(); job.child.stderr?.destroy(); job.streamsOpen = 0; settle(job); }
+    }, 2000).unref();
+  }
+  settle(job);
+}
+
+/** The result of a job that exited: timed out, killed by a signal (128 + N), or its own exit code. */
+function endedAs(timedOut: boolean, code: number | null, signal: NodeJS.Signals | null): JobResult {
+  if (timedOut) return { kind: 'timedout', status: EXIT.timeout };
+  if (signal) return { kind: 'signaled', signal, status: signalStatus(signal) };
+  return { kind: 'exited', code: code ?? 0, status: code ?? 0 };
+}
+
+/** Once the job has ended and its pipes have closed: drops its signal scope and timers, then resolves its result (only once). */
+function settle(job: RunningJob): void {
+  if (!job.ended || job.streamsOpen > 0) return;
+  const result = job.ended;
+  job.ended = undefined;
+  job.streamsOpen = -1;
+  job.closeScope();
+  job.timer?.clear();
+  job.killTimer?.clear();
+  job.resolve(result);
 }
