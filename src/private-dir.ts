@@ -2,10 +2,10 @@
 // entries (a directory of our own, or a sticky one such as /tmp), with an unpredictable name,
 // and checked again — still ours, still the same inode — before a key goes near them.
 import { lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AgentkeepError } from './errors.js';
 import { isPrivateDir, pathProblem } from './path-safety.js';
+import type { Settings } from './settings.js';
 
 /** A directory we created: its path and identity, to recognise it later. */
 export interface PrivateDir {
@@ -46,10 +46,10 @@ function ownPrivateDirectory(dir: string, uid: number): boolean {
  * Where to make a private directory: $XDG_RUNTIME_DIR when it is ours and 0700, else the first
  * of $TMPDIR and the system temporary directories that nobody else can rename entries in.
  */
-export function privateParent(env: NodeJS.ProcessEnv, uid: number): string {
-  const xdg = env.XDG_RUNTIME_DIR;
-  if (xdg && xdg.startsWith('/') && ownPrivateDirectory(xdg, uid)) return xdg;
-  const candidates = [env.TMPDIR, tmpdir(), '/tmp'].filter((d): d is string => !!d && d.startsWith('/'));
+export function privateParent(where: Pick<Settings, 'tmpdir' | 'xdgRuntimeDir'>, uid: number): string {
+  const xdg = where.xdgRuntimeDir;
+  if (xdg !== undefined && xdg.startsWith('/') && ownPrivateDirectory(xdg, uid)) return xdg;
+  const candidates = [where.tmpdir, '/tmp'].filter((d): d is string => d !== undefined && d.startsWith('/'));
   const refused: string[] = [];
   for (const dir of new Set(candidates)) {
     const why = unsafeParentReason(dir, uid);
@@ -61,8 +61,8 @@ export function privateParent(env: NodeJS.ProcessEnv, uid: number): string {
 }
 
 /** Creates a fresh 0700 directory with an unpredictable name under a safe parent (see privateParent). */
-export function makePrivateDir(env: NodeJS.ProcessEnv, uid: number, prefix: string): PrivateDir {
-  return makePrivateDirIn(privateParent(env, uid), uid, prefix);
+export function makePrivateDir(where: Pick<Settings, 'tmpdir' | 'xdgRuntimeDir'>, uid: number, prefix: string): PrivateDir {
+  return makePrivateDirIn(privateParent(where, uid), uid, prefix);
 }
 
 /** The same under a given `parent`, which must be safe (unsafeParentReason). */

@@ -11,6 +11,7 @@ import { startChild } from '../child/run.js';
 import { spawnFailure } from '../child/spawn-error.js';
 import { AgentkeepError } from '../errors.js';
 import { assertOwnSocketIn, makePrivateDir, makePrivateDirIn, removePrivateDir, type PrivateDir } from '../private-dir.js';
+import { readSettings } from '../settings.js';
 
 /** A running private agent. */
 export interface EphemeralAgent {
@@ -52,7 +53,7 @@ const watchdogs = new Map<number, number>();
 
 /** Makes the private directory: under `baseDir` when given (it must be safe), else where privateParent says. */
 function privateDirFor(env: NodeJS.ProcessEnv, baseDir: string | undefined): PrivateDir {
-  return baseDir === undefined ? makePrivateDir(env, uid(), 'agentkeep-ephemeral-') : makePrivateDirIn(baseDir, uid(), 'agentkeep-ephemeral-');
+  return baseDir === undefined ? makePrivateDir(readSettings(env), uid(), 'agentkeep-ephemeral-') : makePrivateDirIn(baseDir, uid(), 'agentkeep-ephemeral-');
 }
 
 function exited(child: ChildProcess): boolean {

@@ -11,6 +11,7 @@ import { AgentkeepError } from '../errors.js';
 import { ASKPASS_TRIES } from './prompt.js';
 import { shellFile } from './shell-dir.js';
 import { childrenOf, processInfo, processTree } from '../proc/query.js';
+import { readSettings } from '../settings.js';
 
 /** A non-interactive ssh-add (fd 3) that has not finished by then is killed. */
 const FD3_TIMEOUT_MS = 30_000;
@@ -126,7 +127,7 @@ function preparePrompt(o: SshAddOptions, env: NodeJS.ProcessEnv): PrivateDir | u
   // ssh-add's own terminal prompt retries a wrong passphrase forever; our terminal reader
   // behind the same shim as the user's askpass gets ASKPASS_TRIES per key, like askpass does.
   // The state directory only counts wrong answers; it never holds a passphrase.
-  const stateDir = makePrivateDir(o.env, process.getuid?.() ?? 0, 'agentkeep-askpass-');
+  const stateDir = makePrivateDir(readSettings(o.env), process.getuid?.() ?? 0, 'agentkeep-askpass-');
   Object.assign(env, {
     SSH_ASKPASS: shellFile('agentkeep-askpass'), SSH_ASKPASS_REQUIRE: 'force',
     AGENTKEEP_ASKPASS_PROGRAM: o.prompt.kind === 'terminal' ? shellFile('agentkeep-askpass-tty') : o.prompt.program,
