@@ -5,19 +5,15 @@ import { lstatSync } from 'node:fs';
 import { AgentkeepError, asAgentkeepError } from '../errors.js';
 import { userName } from '../home-check.js';
 import { withEnv, type Context } from '../context.js';
-import { readEnvFileText } from '../envfile/store.js';
 import { describeMode, unsafeReason } from '../path-safety.js';
-import { parseShEnv } from '../envfile/parse.js';
 import { ENV_FLAVOURS, type EnvFlavour } from '../shells/flavours.js';
-import { probeSocket } from '../agent/probe.js';
-import { findAgentBoundTo, isLiveSshAgent } from '../agent/agent-process.js';
-import { describeBlob } from '../agent/keyblob.js';
 import { fixCommand, otherHostFiles, preflight, resolveRequired, type WhereOptions } from '../run/preflight.js';
 import { findOnPath, type Who } from './access.js';
+import { agentStart, judgeAgent, unknownAgent, type AgentReport } from './agent-check.js';
 import { parseCrontab } from './crontab.js';
 import { inspectJob, type JobReport } from './jobs.js';
 import type { Problem, ProblemCode } from './problems.js';
-import { bootTime, localTime, processStartTime } from './times.js';
+import { bootTime, localTime } from './times.js';
 import type { CrontabSource } from './user.js';
 
 export type { Problem } from './problems.js';
@@ -54,17 +50,7 @@ export interface DoctorReport {
   envFiles: Array<FileCheck & { flavour: EnvFlavour }>;
   /** `*-sh` files of other host names in the key directory. */
   otherHostEnvFiles: string[];
-  agent: {
-    socket: string | null;
-    pid: number | null;
-    pidAlive: boolean | null;
-    answering: boolean;
-    detail: string | null;
-    identities: Array<{ fingerprint: string; comment: string; type: string; bits: number }>;
-    /** When the agent started (ISO): its process's start, else its socket's mtime; null when unknown. */
-    started: string | null;
-    startedFrom: 'process' | 'socket' | null;
-  };
+  agent: AgentReport;
   required: Array<{ key: string; fingerprint: string | null; loaded: boolean }>;
   cron: { path: string; agentrun: string | null; node: string | null };
   /** Where the crontab came from, whether there is one (`detail` says why not), and how many entries it has. */
@@ -90,8 +76,11 @@ export interface DoctorOptions extends WhereOptions {
   crontab: CrontabSource;
 }
 
+/** Words a fix command as advice to whoever reads the report. */
+type Advice = (command: string) => string;
+
 /** `log in as bk and run: CMD`, with root's way to do it when root asked about bk. */
-function adviceFor(user: string, asRoot: boolean): (command: string) => string {
+function adviceFor(user: string, asRoot: boolean): Advice {
   return (command) => `log in as ${user} and run: ${command}${asRoot ? ` (from root: sudo -iu ${user} ${command})` : ''}`;
 }
 
@@ -133,14 +122,27 @@ async function agentrunStatus(opts: DoctorOptions): Promise<number> {
 
 /** Inspects everything a cron job would depend on. */
 export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
-  const { paths, uid, home } = opts.ctx;
-  const problems: Problem[] = [];
   const advice = adviceFor(opts.user, opts.asRoot);
   const login = advice(fixCommand(opts, opts.require));
   const boot = bootTime();
-  const fail = (p: Problem) => { problems.push(p); };
   const fixes = new Map<string, string>();
-  const report: DoctorReport = {
+  const report = await startReport(opts, boot, fixes);
+  checkKeydirAndEnvFiles(report, fixes, login);
+  await checkEnvFileAndAgent(report, opts.ctx, login);
+  checkRequiredKeys(report, opts, advice);
+  agentStart(report.agent, opts.ctx, boot);
+  await inspectJobs(report, opts, advice, boot);
+  checkCronPath(report, opts);
+  nameTheJobsKeys(report, opts, advice, login);
+  addJobProblems(report);
+  report.healthy = isHealthy(report.problems);
+  return report;
+}
+
+/** The report before any judgement: whose setup, the files as found, the agent and the jobs not yet looked at. */
+async function startReport(opts: DoctorOptions, boot: Date | null, fixes: Map<string, string>): Promise<DoctorReport> {
+  const { paths, uid, home } = opts.ctx;
+  return {
     version: 1, healthy: false, agentrunStatus: await agentrunStatus(opts), uid,
     user: { name: opts.user, home, inspectedBy: opts.asRoot ? 'root' : 'self' },
     boot: boot?.toISOString() ?? null,
@@ -148,89 +150,85 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
     keydir: checkPath(paths.keydir, uid, 'dir', fixes),
     envFiles: ENV_FLAVOURS.map((flavour) => ({ flavour, ...checkPath(paths[flavour], uid, 'file', fixes) })),
     otherHostEnvFiles: otherHostFiles(paths.keydir, paths.host),
-    agent: { socket: null, pid: null, pidAlive: null, answering: false, detail: null, identities: [], started: null, startedFrom: null },
+    agent: unknownAgent(),
     required: [],
     cron: { path: opts.cronPath, agentrun: null, node: null },
     crontab: { source: opts.crontab.source, present: opts.crontab.text !== null, detail: opts.crontab.detail, entries: 0 },
     jobs: [],
-    problems,
+    problems: [],
   };
+}
 
+/** Problems of the key directory and the env files: another user's, missing, or unsafe. */
+function checkKeydirAndEnvFiles(report: DoctorReport, fixes: Map<string, string>, login: string): void {
+  const { keydir, problems } = report;
   // Root's own doctor run on a user's directory: one line that says whose files they are.
-  const othersFiles = [report.keydir, ...report.envFiles].filter((f) => fixes.get(f.path)?.startsWith('these files belong to '));
-  if (othersFiles.length > 0) {
-    fail({ code: 'OTHER_USERS_FILES', message: `${othersFiles.map((f) => f.path).join(', ')} ${othersFiles.length > 1 ? 'are' : 'is'} not root's; judged as root, a cron job of root's could not use ${othersFiles.length > 1 ? 'them' : 'it'}`, fix: fixes.get(othersFiles[0]!.path)! });
-  }
+  const othersFiles = [keydir, ...report.envFiles].filter((f) => fixes.get(f.path)?.startsWith('these files belong to '));
+  if (othersFiles.length > 0) problems.push(othersFilesProblem(othersFiles, fixes));
   const unsafe = (f: FileCheck) => !f.ok && !othersFiles.includes(f);
-  if (!report.keydir.exists) {
-    fail({ code: 'KEYDIR_MISSING', message: `the key directory ${paths.keydir} does not exist: agentkeep has not run for this user`, fix: login });
-  } else if (unsafe(report.keydir)) {
-    fail({ code: 'UNSAFE_PATH', message: `the key directory ${paths.keydir} is unsafe (${report.keydir.type}, uid ${report.keydir.owner}, mode ${report.keydir.mode})`, fix: fixes.get(paths.keydir) ?? '' });
+  if (!keydir.exists) {
+    problems.push({ code: 'KEYDIR_MISSING', message: `the key directory ${keydir.path} does not exist: agentkeep has not run for this user`, fix: login });
+  } else if (unsafe(keydir)) {
+    problems.push({ code: 'UNSAFE_PATH', message: `the key directory ${keydir.path} is unsafe (${keydir.type}, uid ${keydir.owner}, mode ${keydir.mode})`, fix: fixes.get(keydir.path) ?? '' });
   }
   for (const file of report.envFiles) {
     if (file.exists && unsafe(file)) {
-      fail({ code: 'UNSAFE_PATH', message: `the env file ${file.path} is unsafe (${file.type}, uid ${file.owner}, mode ${file.mode})`, fix: fixes.get(file.path) ?? '' });
+      problems.push({ code: 'UNSAFE_PATH', message: `the env file ${file.path} is unsafe (${file.type}, uid ${file.owner}, mode ${file.mode})`, fix: fixes.get(file.path) ?? '' });
     }
   }
+}
 
+/** "X, Y are not root's": root judging files that belong to the user it asks about. */
+function othersFilesProblem(othersFiles: FileCheck[], fixes: Map<string, string>): Problem {
+  const many = othersFiles.length > 1;
+  return {
+    code: 'OTHER_USERS_FILES',
+    message: `${othersFiles.map((f) => f.path).join(', ')} ${many ? 'are' : 'is'} not root's; judged as root, a cron job of root's could not use ${many ? 'them' : 'it'}`,
+    fix: fixes.get(othersFiles[0]!.path)!,
+  };
+}
+
+/** The sh env file cron jobs read: missing (perhaps written under another host name), or read to judge its agent. */
+async function checkEnvFileAndAgent(report: DoctorReport, ctx: Context, login: string): Promise<void> {
   const sh = report.envFiles[0]!;
   if (report.keydir.exists && !sh.exists) {
-    const others = report.otherHostEnvFiles;
-    fail({
-      code: 'ENV_FILE_MISSING',
-      message: `${paths.sh} does not exist${others.length > 0 ? `, but ${others.join(', ')} ${others.length > 1 ? 'do' : 'does'} (written under another host name?)` : ''}`,
-      fix: others.length > 0 ? `if that is this machine, pass --host ${others[0]!.slice(0, -3)} to agentrun (and agentkeep); otherwise ${login}` : login,
-    });
+    report.problems.push(envFileMissing(ctx.paths.sh, report.otherHostEnvFiles, login));
   } else if (sh.ok) {
-    let text: string | undefined;
-    try {
-      text = readEnvFileText(paths.sh, uid);
-    } catch (error) {
-      if (!(error instanceof AgentkeepError)) throw error;
-      fail({ code: 'UNSAFE_PATH', message: error.message, fix: error.hint ?? '' });
-    }
-    const parsed = text === undefined ? undefined : parseShEnv(text);
-    if (parsed && !parsed.ok) {
-      fail({ code: 'ENV_FILE_INVALID', message: `${paths.sh} is not a valid env file (${parsed.reason})`, fix: `remove it and let agentkeep rewrite it: rm '${paths.sh}'; then ${login}` });
-    } else if (parsed?.ok) {
-      const { sock, pid } = parsed.env;
-      report.agent.socket = sock;
-      report.agent.pid = pid ?? null;
-      report.agent.pidAlive = pid === undefined ? null : isLiveSshAgent(pid, uid);
-      const probe = await probeSocket(sock, uid);
-      report.agent.answering = probe.usable;
-      if (!probe.usable) {
-        report.agent.detail = probe.detail;
-        fail({ code: 'AGENT_NOT_ANSWERING', message: `no ssh-agent is answering at ${sock} (from ${paths.sh}): ${probe.detail}`, fix: login });
-      } else {
-        report.agent.identities = probe.identities.map((id) => {
-          const { bits, label } = describeBlob(id.blob);
-          return { fingerprint: id.fingerprint, comment: id.comment, type: label, bits };
-        });
-        if (probe.identities.length === 0) {
-          fail({ code: 'NO_IDENTITIES', message: `the ssh-agent at ${sock} answers but holds no keys (after a reboot, or cleared at login)`, fix: login });
-        }
-      }
-    }
+    report.problems.push(...await judgeAgent(report.agent, ctx.paths.sh, ctx.uid, login));
   }
+}
 
+/** The env file is missing; when another host's is there, the fix names its --host. */
+function envFileMissing(path: string, others: string[], login: string): Problem {
+  return {
+    code: 'ENV_FILE_MISSING',
+    message: `${path} does not exist${others.length > 0 ? `, but ${others.join(', ')} ${others.length > 1 ? 'do' : 'does'} (written under another host name?)` : ''}`,
+    fix: others.length > 0 ? `if that is this machine, pass --host ${others[0]!.slice(0, -3)} to agentrun (and agentkeep); otherwise ${login}` : login,
+  };
+}
+
+/** Each --require key: its fingerprint and whether the agent holds it. */
+function checkRequiredKeys(report: DoctorReport, opts: DoctorOptions, advice: Advice): void {
   const loaded = new Set(report.agent.identities.map((id) => id.fingerprint));
   for (const arg of opts.require) {
     try {
-      const [key] = resolveRequired([arg], home);
+      const [key] = resolveRequired([arg], opts.ctx.home);
       const isLoaded = loaded.has(key!.fingerprint);
       report.required.push({ key: arg, fingerprint: key!.fingerprint, loaded: isLoaded });
       if (!isLoaded && report.agent.answering && report.agent.identities.length > 0) {
-        fail({ code: 'KEY_NOT_LOADED', message: `${arg} (${key!.fingerprint}) is not loaded in the ssh-agent at ${report.agent.socket}`, fix: advice(fixCommand(opts, [arg])) });
+        report.problems.push({ code: 'KEY_NOT_LOADED', message: `${arg} (${key!.fingerprint}) is not loaded in the ssh-agent at ${report.agent.socket}`, fix: advice(fixCommand(opts, [arg])) });
       }
     } catch (error) {
       if (!(error instanceof AgentkeepError)) throw error;
       report.required.push({ key: arg, fingerprint: null, loaded: false });
-      fail({ code: 'KEY_FILE', message: error.message, fix: error.hint ?? '' });
+      report.problems.push({ code: 'KEY_FILE', message: error.message, fix: error.hint ?? '' });
     }
   }
+}
 
-  agentStart(report, opts.ctx, boot);
+/** Judges each crontab entry that runs agentrun, in crontab order. */
+async function inspectJobs(report: DoctorReport, opts: DoctorOptions, advice: Advice, boot: Date | null): Promise<void> {
+  const { uid, home } = opts.ctx;
   const entries = opts.crontab.text === null ? [] : parseCrontab(opts.crontab.text);
   report.crontab.entries = entries.length;
   const jobsContext = {
@@ -241,62 +239,62 @@ export async function inspect(opts: DoctorOptions): Promise<DoctorReport> {
     const job = await inspectJob(entry, jobsContext);
     if (job) report.jobs.push(job);
   }
+}
 
+/** Where cron's PATH finds agentrun and node; without entries, a problem for each it misses. */
+function checkCronPath(report: DoctorReport, opts: DoctorOptions): void {
+  const { cron } = report;
   // The PATH of the first agentrun entry is the one cron uses; without entries, the default.
-  report.cron.path = report.jobs[0]?.path ?? opts.cronPath;
-  report.cron.agentrun = findOnPath('agentrun', report.cron.path, opts.who, home);
-  report.cron.node = findOnPath('node', report.cron.path, opts.who, home);
-  const crontabPath = (name: string) => {
-    const found = findOnPath(name, opts.userPath, opts.who, home);
-    return found
-      ? `${name} is ${found} on your PATH; put this line at the top of the crontab: PATH=${found.slice(0, found.lastIndexOf('/'))}:${report.cron.path}`
-      : `install ${name === 'node' ? 'Node.js >= 20' : 'agentkeep (npm install -g agentkeep)'} and add its directory to the crontab's PATH= line`;
-  };
+  cron.path = report.jobs[0]?.path ?? opts.cronPath;
+  cron.agentrun = findOnPath('agentrun', cron.path, opts.who, opts.ctx.home);
+  cron.node = findOnPath('node', cron.path, opts.who, opts.ctx.home);
   // With entries, each entry says whether its PATH finds them; without, judge the PATH cron would use.
-  if (report.jobs.length === 0 && !report.cron.agentrun) {
-    fail({ code: 'AGENTRUN_NOT_ON_CRON_PATH', message: `agentrun is not on cron's PATH (${report.cron.path}), so "agentrun ..." lines in the crontab fail with "not found"`, fix: crontabPath('agentrun') });
+  if (report.jobs.length === 0 && !cron.agentrun) {
+    report.problems.push({ code: 'AGENTRUN_NOT_ON_CRON_PATH', message: `agentrun is not on cron's PATH (${cron.path}), so "agentrun ..." lines in the crontab fail with "not found"`, fix: cronPathFix('agentrun', cron.path, opts) });
   }
-  if (report.jobs.length === 0 && !report.cron.node) {
-    fail({ code: 'NODE_NOT_ON_CRON_PATH', message: `node is not on cron's PATH (${report.cron.path}); agentrun runs node from PATH and needs it`, fix: crontabPath('node') });
+  if (report.jobs.length === 0 && !cron.node) {
+    report.problems.push({ code: 'NODE_NOT_ON_CRON_PATH', message: `node is not on cron's PATH (${cron.path}); agentrun runs node from PATH and needs it`, fix: cronPathFix('node', cron.path, opts) });
   }
+}
 
-  // Without --require, the keys the login must load are the ones the entries --require.
+/** The fix for agentrun or node missing from cron's PATH: the PATH= line that finds it, or what to install. */
+function cronPathFix(name: 'agentrun' | 'node', cronPath: string, opts: DoctorOptions): string {
+  const found = findOnPath(name, opts.userPath, opts.who, opts.ctx.home);
+  return found
+    ? `${name} is ${found} on your PATH; put this line at the top of the crontab: PATH=${found.slice(0, found.lastIndexOf('/'))}:${cronPath}`
+    : `install ${name === 'node' ? 'Node.js >= 20' : 'agentkeep (npm install -g agentkeep)'} and add its directory to the crontab's PATH= line`;
+}
+
+/** Without --require, the keys the login must load are the ones the entries --require: the fixes name them. */
+function nameTheJobsKeys(report: DoctorReport, opts: DoctorOptions, advice: Advice, login: string): void {
   const jobKeys = [...new Set(report.jobs.flatMap((job) => job.required.map((r) => r.key)))];
-  if (opts.require.length === 0 && jobKeys.length > 0) {
-    const named = advice(fixCommand(opts, jobKeys));
-    for (const p of problems) p.fix = p.fix.replace(login, named);
-  }
+  if (opts.require.length > 0 || jobKeys.length === 0) return;
+  const named = advice(fixCommand(opts, jobKeys));
+  for (const p of report.problems) p.fix = p.fix.replace(login, named);
+}
+
+/** Each entry's reasons not to run (those about the shared agent only once) and its failed last run. */
+function addJobProblems(report: DoctorReport): void {
+  const { problems } = report;
   const general = new Set(problems.map((p) => p.code));
   for (const job of report.jobs) {
     for (const issue of job.issues) {
-      if (!(AGENT_LEVEL.has(issue.code) && general.has(issue.code))) fail({ code: issue.code, message: issue.message, fix: issue.fix, job: job.line });
+      if (!(AGENT_LEVEL.has(issue.code) && general.has(issue.code))) problems.push({ code: issue.code, message: issue.message, fix: issue.fix, job: job.line });
     }
-    if (job.lastRun?.status) {
-      fail({
-        code: 'JOB_LAST_RUN_FAILED', job: job.line,
-        message: `the last run of line ${job.line} (${localTime(new Date(job.lastRun.at))}) exited ${job.lastRun.status}${job.lastRun.why ? ` (${job.lastRun.why})` : ''}`,
-        fix: job.issues[0]?.fix ?? 'nothing to do now: the job would run',
-      });
-    }
+    if (job.lastRun?.status) problems.push(lastRunFailed(job, job.lastRun));
   }
-  // A failed last run is history: healthy means nothing stands in the way now.
-  report.healthy = problems.every((p) => p.code === 'JOB_LAST_RUN_FAILED');
-  return report;
 }
 
-/** When the agent started: its live process's start time, else the socket file's mtime (set when an agent bound it). */
-function agentStart(report: DoctorReport, ctx: Context, boot: Date | null): void {
-  const socket = report.agent.socket ?? ctx.paths.socket;
-  const pid = report.agent.pidAlive && report.agent.pid !== null ? report.agent.pid : findAgentBoundTo(socket, ctx.uid);
-  const started = pid === undefined ? null : processStartTime(pid, boot);
-  if (started !== null) {
-    report.agent.started = started.toISOString();
-    report.agent.startedFrom = 'process';
-    return;
-  }
-  const st = lstatSync(socket, { throwIfNoEntry: false });
-  if (st?.isSocket()) {
-    report.agent.started = st.mtime.toISOString();
-    report.agent.startedFrom = 'socket';
-  }
+/** The entry's last run, as its log records it, exited non-zero. */
+function lastRunFailed(job: JobReport, lastRun: NonNullable<JobReport['lastRun']>): Problem {
+  return {
+    code: 'JOB_LAST_RUN_FAILED', job: job.line,
+    message: `the last run of line ${job.line} (${localTime(new Date(lastRun.at))}) exited ${lastRun.status}${lastRun.why ? ` (${lastRun.why})` : ''}`,
+    fix: job.issues[0]?.fix ?? 'nothing to do now: the job would run',
+  };
+}
+
+/** The verdict: a failed last run is history, so healthy means nothing stands in the way now. */
+function isHealthy(problems: Problem[]): boolean {
+  return problems.every((p) => p.code === 'JOB_LAST_RUN_FAILED');
 }

@@ -65,8 +65,11 @@ export interface JobsContext {
   agent: { answering: boolean; started: Date | null };
 }
 
+/** The agentrun command of an entry: its words, the variables set before it, and whether it holds a shell substitution. */
+interface AgentrunCommand { words: string[]; assignments: Record<string, string>; dynamic: boolean }
+
 /** The words of the first simple command in an entry that runs agentrun (by name, or a path ending in /agentrun). */
-function findAgentrun(entry: CrontabEntry, env: Record<string, string>): { words: string[]; assignments: Record<string, string>; dynamic: boolean } | undefined {
+function findAgentrun(entry: CrontabEntry, env: Record<string, string>): AgentrunCommand | undefined {
   for (const cmd of splitCommands(entry.command, (name) => env[name])) {
     const first = cmd.words[0];
     if (first === 'agentrun' || first?.endsWith('/agentrun')) {
@@ -165,8 +168,24 @@ export async function inspectJob(entry: CrontabEntry, jc: JobsContext): Promise<
   const found = findAgentrun(entry, cronEnv);
   if (!found) return undefined;
   const env: Record<string, string> = { ...cronEnv, ...found.assignments };
+  const report = startJobReport(entry, found, env, jc);
+  checkLauncher(report, found.words[0]!, jc);
+  const args = parseEntryArgs(report, found.words);
+  if (args === undefined) return finish(report);
+  report.ephemeral = args.ephemeral.length > 0;
+  const ctx = jobContext(report, args, env, jc);
+  if (ctx === undefined) return finish(report);
+  if (args.log !== undefined) checkLog(report, args.log, args.command, jc);
+  if (!report.ephemeral) await checkKeysAndAgent(report, args, ctx, jc);
+  if (args.lock !== undefined) await checkLock(report, args.lock, args, ctx, jc);
+  checkProgram(report, args.command[0]!, jc);
+  return finish(report);
+}
+
+/** The entry as cron would run it (its PATH, shell, where agentrun and node are), nothing judged yet. */
+function startJobReport(entry: CrontabEntry, found: AgentrunCommand, env: Record<string, string>, jc: JobsContext): JobReport {
   const path = env.PATH!;
-  const report: JobReport = {
+  return {
     line: entry.line, schedule: entry.schedule, command: entry.command, path,
     pathSource: found.assignments.PATH !== undefined ? 'entry' : entry.env.PATH !== undefined ? 'crontab' : 'default',
     shell: env.SHELL!, mailto: entry.env.MAILTO ?? null,
@@ -174,121 +193,158 @@ export async function inspectJob(entry: CrontabEntry, jc: JobsContext): Promise<
     program: null, ephemeral: false, required: [], lock: null, log: null, lastRun: null, status: 0, issues: [],
     note: found.dynamic ? 'the entry holds a $(...) or `...` substitution that only the shell can expand; its words may differ when cron runs it' : null,
   };
-  const issues = report.issues;
-  const add = (issue: JobIssue) => { issues.push(issue); };
+}
 
+/** Whether the entry's PATH finds agentrun (as `launcher` names it) and the node it runs. */
+function checkLauncher(report: JobReport, launcher: string, jc: JobsContext): void {
+  const { path, issues } = report;
   if (report.agentrun === null) {
-    add({
+    issues.push({
       code: 'AGENTRUN_NOT_ON_CRON_PATH', status: EXIT.notFound,
-      message: found.words[0] === 'agentrun' ? `agentrun is not on the entry's PATH (${path}): cron's sh answers "agentrun: not found"` : `${found.words[0]} does not exist or is not executable`,
+      message: launcher === 'agentrun' ? `agentrun is not on the entry's PATH (${path}): cron's sh answers "agentrun: not found"` : `${launcher} does not exist or is not executable`,
       fix: pathFix('agentrun', path, jc, 'install agentkeep (see the README\'s "Install and run") and put the line agentkeep hook cron prints at the top of the crontab'),
     });
   }
   if (report.node === null) {
-    add({
+    issues.push({
       code: 'NODE_NOT_ON_CRON_PATH', status: EXIT.notFound, message: `node is not on the entry's PATH (${path}); agentrun runs node from PATH`,
       fix: pathFix('node', path, jc, 'install Node.js >= 20 and put its directory on the crontab\'s PATH line'),
     });
   }
+}
 
-  let args: RunArgs;
+/** agentrun's own reading of the entry's options; undefined when it would not run a job (--help, or a refusal). */
+function parseEntryArgs(report: JobReport, words: string[]): RunArgs | undefined {
   try {
-    const parsed = parseRunArgs(found.words.slice(1));
-    if (parsed.kind !== 'run') return finish(report);
-    args = parsed.args;
+    const parsed = parseRunArgs(words.slice(1));
+    return parsed.kind === 'run' ? parsed.args : undefined;
   } catch (error) {
     const e = asAgentkeepError(error);
-    add({ code: 'JOB_USAGE', status: e.exitCode, message: `agentrun would refuse this entry's options: ${e.message}`, fix: e.hint ?? 'see: agentrun --help' });
-    return finish(report);
+    report.issues.push({ code: 'JOB_USAGE', status: e.exitCode, message: `agentrun would refuse this entry's options: ${e.message}`, fix: e.hint ?? 'see: agentrun --help' });
+    return undefined;
   }
-  report.ephemeral = args.ephemeral.length > 0;
-  const program = args.command[0]!;
-  // cron runs the entry in HOME, so relative paths (a command, --log, --dir) start there.
-  const programPath = program.includes('/') ? resolve(account.home, program) : program;
+}
 
-  let ctx: Context;
+/** The context agentrun would run in (its key directory from --dir, --absolute, --host); undefined when it would refuse. */
+function jobContext(report: JobReport, args: RunArgs, env: Record<string, string>, jc: JobsContext): Context | undefined {
+  const { account } = jc;
   try {
+    // cron runs the entry in HOME, so a relative --dir starts there.
     const dir = args.dir === undefined || isAbsolute(args.dir) ? args.dir : resolve(account.home, args.dir);
-    ctx = userContext(account, { dir, absolute: args.absolute, host: args.host }, env, silentReporter);
+    return userContext(account, { dir, absolute: args.absolute, host: args.host }, env, silentReporter);
   } catch (error) {
     const e = asAgentkeepError(error);
-    add({ code: e.exitCode === EXIT.usage ? 'JOB_USAGE' : 'UNSAFE_PATH', status: e.exitCode, message: e.message, fix: e.hint ?? '' });
-    return finish(report);
+    report.issues.push({ code: e.exitCode === EXIT.usage ? 'JOB_USAGE' : 'UNSAFE_PATH', status: e.exitCode, message: e.message, fix: e.hint ?? '' });
+    return undefined;
   }
+}
 
-  if (args.log !== undefined) {
-    const logPath = resolve(account.home, args.log);
-    const tail = readLogTail(logPath, account.uid);
-    const events = 'text' in tail ? lastEvents(tail.text) : { start: null, end: null };
-    report.log = { path: logPath, exists: !('problem' in tail && tail.problem === 'missing'), lastStart: events.start, lastEnd: events.end };
-    const last = events.end !== null && (events.start === null || events.end.at >= events.start.at) ? events.end : events.start;
-    if (last) {
-      report.lastRun = { at: last.at, status: last.kind === 'start' ? null : last.status, seconds: last.kind === 'start' ? null : last.seconds, why: lastRunWhy(last, args.command, jc) };
-    }
-    const problem = logIssue(logPath, jc);
-    if (problem) add(problem);
+/** The entry's --log: what it says about the last run, and whether agentrun could write it. */
+function checkLog(report: JobReport, log: string, command: string[], jc: JobsContext): void {
+  // cron runs the entry in HOME, so a relative --log starts there.
+  const logPath = resolve(jc.account.home, log);
+  const tail = readLogTail(logPath, jc.account.uid);
+  const events = 'text' in tail ? lastEvents(tail.text) : { start: null, end: null };
+  report.log = { path: logPath, exists: !('problem' in tail && tail.problem === 'missing'), lastStart: events.start, lastEnd: events.end };
+  const last = events.end !== null && (events.start === null || events.end.at >= events.start.at) ? events.end : events.start;
+  if (last) {
+    report.lastRun = { at: last.at, status: last.kind === 'start' ? null : last.status, seconds: last.kind === 'start' ? null : last.seconds, why: lastRunWhy(last, command, jc) };
   }
+  const problem = logIssue(logPath, jc);
+  if (problem) report.issues.push(problem);
+}
 
-  if (!report.ephemeral) {
-    const required: RequiredKey[] = [];
-    for (const key of args.require) {
-      try {
-        required.push(...resolveRequired([key], ctx.home));
-      } catch (error) {
-        const e = asAgentkeepError(error);
-        add({ code: 'KEY_FILE', status: e.exitCode, message: e.message, fix: e.hint ?? '' });
-        report.required.push({ key, fingerprint: null, loaded: false });
-      }
-    }
-    let loaded = new Set<string>();
+/** The entry's --require keys: which are loaded, and why agentrun's preflight would refuse to run the job. */
+async function checkKeysAndAgent(report: JobReport, args: RunArgs, ctx: Context, jc: JobsContext): Promise<void> {
+  const required = resolveJobKeys(report, args.require, ctx.home);
+  const loaded = await loadedFingerprints(ctx);
+  for (const key of required) report.required.push({ key: key.arg, fingerprint: key.fingerprint, loaded: loaded.has(key.fingerprint) });
+  report.required.sort((a, b) => args.require.indexOf(a.key) - args.require.indexOf(b.key));
+  const refusal = await preflightIssue(args, ctx, required, loaded, jc);
+  if (refusal) report.issues.push(refusal);
+}
+
+/** The --require keys whose fingerprints can be learned; each that cannot is recorded as a KEY_FILE issue. */
+function resolveJobKeys(report: JobReport, keys: string[], home: string): RequiredKey[] {
+  const required: RequiredKey[] = [];
+  for (const key of keys) {
     try {
-      const { agent } = await findAgent(ctx, { inherit: true, allowForwarded: false, persist: false });
-      loaded = new Set(agent?.identities.map((id) => id.fingerprint) ?? []);
-    } catch { /* an unsafe key directory: preflight below says so */ }
-    for (const key of required) report.required.push({ key: key.arg, fingerprint: key.fingerprint, loaded: loaded.has(key.fingerprint) });
-    report.required.sort((a, b) => args.require.indexOf(a.key) - args.require.indexOf(b.key));
-    try {
-      await preflight(ctx, args, required);
+      required.push(...resolveRequired([key], home));
     } catch (error) {
       const e = asAgentkeepError(error);
-      const code = preflightCode(e, ctx);
-      const keys = code === 'JOB_KEY_NOT_LOADED' ? required.filter((r) => !loaded.has(r.fingerprint)).map((r) => r.arg) : args.require;
-      const wantsLogin = e.code === 'NO_AGENT' || e.code === 'NO_IDENTITIES' || e.code === 'KEY_NOT_LOADED';
-      add({ code, status: e.exitCode, message: e.message, fix: wantsLogin ? jc.advice(fixCommand(args, keys)) : e.hint ?? '' });
+      report.issues.push({ code: 'KEY_FILE', status: e.exitCode, message: e.message, fix: e.hint ?? '' });
+      report.required.push({ key, fingerprint: null, loaded: false });
     }
   }
+  return required;
+}
 
-  if (args.lock !== undefined) {
-    const name = args.lock === true ? defaultLockName(args.command) : args.lock;
-    const lockPath = runLockPath(ctx.paths.keydir, name);
-    // Held by a running agentrun, or by a job whose agentrun was killed (agentrun would refuse both).
-    let orphan: string | undefined;
-    try {
-      orphan = orphanedJob(lockPath, account.uid);
-    } catch (error) {
-      // A record agentrun would refuse (a link, a FIFO, someone else's): say so; an unreadable one means none.
-      if (error instanceof AgentkeepError) add({ code: 'UNSAFE_PATH', status: error.exitCode, message: error.message, fix: error.hint ?? '' });
-    }
-    report.lock = { name, path: `${lockPath}.lock`, held: orphan !== undefined || await isLockHeld(lockPath) };
-    if (report.lock.held && args.lockWaitMs === 0) {
-      const e = lockHeldError(name, lockPath, 0, orphan);
-      add({ code: 'LOCK_HELD', status: e.exitCode, message: e.message.replace(/^not started: /, ''), fix: e.hint ?? '' });
-    }
+/** The fingerprints the agent agentrun would find holds; none when there is no agent or the key directory is unsafe. */
+async function loadedFingerprints(ctx: Context): Promise<Set<string>> {
+  try {
+    const { agent } = await findAgent(ctx, { inherit: true, allowForwarded: false, persist: false });
+    return new Set(agent?.identities.map((id) => id.fingerprint) ?? []);
+  } catch {
+    return new Set<string>(); // an unsafe key directory: preflight says so
   }
+}
 
+/** agentrun's preflight refusal as an issue, its fix naming the keys the login must load; undefined when it would run. */
+async function preflightIssue(args: RunArgs, ctx: Context, required: RequiredKey[], loaded: Set<string>, jc: JobsContext): Promise<JobIssue | undefined> {
+  try {
+    await preflight(ctx, args, required);
+    return undefined;
+  } catch (error) {
+    const e = asAgentkeepError(error);
+    const code = preflightCode(e, ctx);
+    const keys = code === 'JOB_KEY_NOT_LOADED' ? required.filter((r) => !loaded.has(r.fingerprint)).map((r) => r.arg) : args.require;
+    const wantsLogin = e.code === 'NO_AGENT' || e.code === 'NO_IDENTITIES' || e.code === 'KEY_NOT_LOADED';
+    return { code, status: e.exitCode, message: e.message, fix: wantsLogin ? jc.advice(fixCommand(args, keys)) : e.hint ?? '' };
+  }
+}
+
+/** The entry's --lock: whether it is held now, and the refusal agentrun gives when it would not wait. */
+async function checkLock(report: JobReport, lock: NonNullable<RunArgs['lock']>, args: RunArgs, ctx: Context, jc: JobsContext): Promise<void> {
+  const name = lock === true ? defaultLockName(args.command) : lock;
+  const lockPath = runLockPath(ctx.paths.keydir, name);
+  // Held by a running agentrun, or by a job whose agentrun was killed (agentrun would refuse both).
+  const orphan = orphanedJobOf(report, lockPath, jc.account.uid);
+  report.lock = { name, path: `${lockPath}.lock`, held: orphan !== undefined || await isLockHeld(lockPath) };
+  if (report.lock.held && args.lockWaitMs === 0) {
+    const e = lockHeldError(name, lockPath, 0, orphan);
+    report.issues.push({ code: 'LOCK_HELD', status: e.exitCode, message: e.message.replace(/^not started: /, ''), fix: e.hint ?? '' });
+  }
+}
+
+/** The job a killed agentrun left holding the lock, if any; a record agentrun would refuse is recorded as an issue. */
+function orphanedJobOf(report: JobReport, lockPath: string, uid: number): string | undefined {
+  try {
+    return orphanedJob(lockPath, uid);
+  } catch (error) {
+    // A record agentrun would refuse (a link, a FIFO, someone else's): say so; an unreadable one means none.
+    if (error instanceof AgentkeepError) report.issues.push({ code: 'UNSAFE_PATH', status: error.exitCode, message: error.message, fix: error.hint ?? '' });
+    return undefined;
+  }
+}
+
+/** Whether the job's own command is found on the entry's PATH and can be run. */
+function checkProgram(report: JobReport, program: string, jc: JobsContext): void {
+  const { path } = report;
+  // cron runs the entry in HOME, so a relative command path starts there.
+  const programPath = program.includes('/') ? resolve(jc.account.home, program) : program;
   const missing = commandProblem(programPath, { PATH: path }, judgeFor(jc.who));
   report.program = { name: program, path: missing ? null : which(programPath, path, jc) };
   if (missing?.kind === 'not-run') {
-    add({
+    report.issues.push({
       code: 'JOB_COMMAND_NOT_FOUND', status: missing.status, message: missing.reason,
       fix: missing.status === EXIT.notFound && !program.includes('/')
         ? pathFix(program, path, jc, `install ${program}, or give its full path in the entry`)
         : `make it executable (chmod +x '${programPath}'), or fix the path in the entry`,
     });
   }
-  return finish(report);
 }
 
+/** The entry's exit status: the first issue's, or 0 when it would run. */
 function finish(report: JobReport): JobReport {
   report.status = report.issues[0]?.status ?? 0;
   return report;
