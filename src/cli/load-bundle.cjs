@@ -1,14 +1,16 @@
 'use strict';
-// Runs a bundle (dist/NAME.bundle.cjs) through V8 with a code cache that can never be stale.
+// Runs a bundle (dist/NAME.bundle.cjs) with a code cache that can never be stale, made on the
+// first run, for this user, in $XDG_CACHE_HOME/agentkeep or ~/.cache/agentkeep, only in a
+// directory of the user's own with mode 0700, and never shipped; anything else runs without a
+// cache. AGENTKEEP_NO_CODE_CACHE=1 turns it off.
 //
-// Node 20 has no module.enableCompileCache, and V8 checks a cache against its source only by
-// length: a bundle edited to the same length would silently run the old code. So the cache file
-// holds an exact copy of the bundle it was compiled from, and the key of the Node that made it
-// (version, architecture, V8 flags); it is used only when both equal the running ones byte for
-// byte (a memcmp, far cheaper than hashing). It is made on the first run, for this user, in
-// $XDG_CACHE_HOME/agentkeep or ~/.cache/agentkeep, only in a directory of the user's own with
-// mode 0700, and never shipped; anything else runs without a cache. AGENTKEEP_NO_CODE_CACHE=1
-// turns it off. node:module is not loaded: it costs several milliseconds.
+// Where Node has its own compile cache (module.enableCompileCache, Node 22.1 and later), that is
+// used: it keys the cache by a hash of the source and Node's version. Node 20 has none, and V8
+// checks a cache against its source only by length: a bundle edited to the same length would
+// silently run the old code. So there the cache file holds an exact copy of the bundle it was
+// compiled from, and the key of the Node that made it (version, architecture, V8 flags); it is
+// used only when both equal the running ones byte for byte (a memcmp, far cheaper than hashing).
+// On Node 20 node:module is not loaded: it costs several milliseconds and has no cache to give.
 const fs = require('node:fs');
 const { Script } = require('node:vm');
 
@@ -93,10 +95,28 @@ function writeCache(dir, path, bundle, key, cachedData) {
   }
 }
 
+/** Node 22.1 and later: Node's own compile cache in `dir` (made 0700 and checked to be ours first), then the bundle as a module. */
+function loadWithNodeCache(dir, file, requireFromBin) {
+  const { enableCompileCache } = require('node:module');
+  if (typeof enableCompileCache !== 'function') return false;
+  if (dir !== undefined) {
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (ours(dir, true)) enableCompileCache(`${dir}/node-compile-cache`);
+    } catch {
+      /* no cache this time */
+    }
+  }
+  requireFromBin(file);
+  return true;
+}
+
 /** Compiles and runs the bundle at `file` as a CommonJS module with the given `require`. */
 module.exports = function loadBundle(file, name, requireFromBin) {
-  const bundle = fs.readFileSync(file);
   const dir = cacheDir(process.env);
+  // node:module is loaded only where it can help: Node 20 would pay for it and find nothing.
+  if (Number(process.versions.node.split('.')[0]) >= 22 && loadWithNodeCache(dir, file, requireFromBin)) return;
+  const bundle = fs.readFileSync(file);
   const key = nodeKey(process.env);
   const path = dir === undefined ? undefined : `${dir}/${name}-${process.version}-${process.arch}-${pathTag(file)}.v8cache`;
   const cachedData = path === undefined ? undefined : readCache(path, bundle, key);
