@@ -5,8 +5,6 @@ import { AgentkeepError } from './errors.js';
 
 /** The variables agentkeep reads, typed and checked. */
 export interface Settings {
-  /** HOME ('' when unset). */
-  home: string;
   /** Who the environment says this is: LOGNAME, else USER (for messages only; identity is the uid). */
   user?: string;
   /** SHELL: which flavour --eval prints. */
@@ -51,7 +49,6 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
   }
   const pid = Number(env.SSH_AGENT_PID);
   const settings: Settings = {
-    home: env.HOME ?? '',
     path: env.PATH ?? '',
     askpass: env.SSH_ASKPASS ?? '',
     askpassRequire: (env.SSH_ASKPASS_REQUIRE ?? '').toLowerCase(),

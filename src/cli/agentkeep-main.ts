@@ -2,13 +2,14 @@
 // error through the one seam (run-cli.ts). Subcommands branch off before the options are read.
 import { statSync } from 'node:fs';
 import { EXIT } from '../errors.js';
-import { withEnv, type Context } from '../context.js';
+import { silentReporter, withEnv, type Context } from '../context.js';
 import { removeAllIdentities } from '../agent/protocol.js';
 import { applyKeychainEnv, keychainEnvCandidates } from '../envfile/keychain-env.js';
 import { keyPath } from '../keys/resolve.js';
 import { confhostKeys, dropGpg, rewriteBareStop } from './keychain-compat.js';
 import { AGENTKEEP_DESCRIPTION, AGENTKEEP_OPTIONS, AGENTKEEP_USAGE, AGENTKEEP_VALUE_OPTIONS, toAgentkeepOptions, type AgentkeepOptions } from './agentkeep-options.js';
-import { commanderArgv, commanderProgram } from './commander-options.js';
+import { commanderProgram } from './commander-options.js';
+import { rewriteAliases } from '../options/spec.js';
 import { terminalReporter, wantColor } from './reporter.js';
 import { contextFor } from './caller-context.js';
 import { commanderOutcome, reportError, type Io } from './run-cli.js';
@@ -17,11 +18,13 @@ import { requireAgent, runList, runLogin, runQuery, runStop } from './agentkeep-
 import { removeNamedKeys } from '../keys/manage.js';
 import { VERSION } from '../version.js';
 import { assertUtf8 } from '../utf8-check.js';
+import { VERSION_OPTION } from '../options/common.js';
 
 /** The Context for agentkeep's options: paths, and a reporter honouring --quiet/--debug/--nocolor. */
 export function makeContext(opts: Pick<AgentkeepOptions, 'dir' | 'absolute' | 'host' | 'sshAgentSocket' | 'quiet' | 'debug' | 'nocolor'>, io: Io): Context {
-  const report = terminalReporter({ quiet: opts.quiet, debug: opts.debug, color: wantColor(io.stderrIsTTY, opts.nocolor, io.env), write: io.stderr });
-  return contextFor({ dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.sshAgentSocket }, io, report);
+  const ctx = contextFor({ dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.sshAgentSocket }, io, silentReporter);
+  const color = wantColor(io.stderrIsTTY, opts.nocolor, ctx.settings.noColor);
+  return { ...ctx, report: terminalReporter({ quiet: opts.quiet, debug: opts.debug, color, write: io.stderr }) };
 }
 
 /** What agentkeep does instead of each retired keychain option. */
@@ -68,12 +71,12 @@ export async function agentkeepMain(io: Io): Promise<number> {
     .usage(AGENTKEEP_USAGE)
     .description(AGENTKEEP_DESCRIPTION)
     .argument('[keys...]', 'key names in ~/.ssh (id_ed25519), paths, or with --extended sshk:NAME / host:ALIAS')
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(VERSION, VERSION_OPTION.flags, VERSION_OPTION.help)
     .allowExcessArguments(true);
   let opts: AgentkeepOptions | undefined;
   try {
     io.argv.forEach((word, i) => assertUtf8(word, `argument ${i + 1}`));
-    program.parse(rewriteBareStop(commanderArgv(io.argv, AGENTKEEP_OPTIONS), AGENTKEEP_VALUE_OPTIONS), { from: 'user' });
+    program.parse(rewriteBareStop(rewriteAliases(io.argv, AGENTKEEP_OPTIONS), AGENTKEEP_VALUE_OPTIONS), { from: 'user' });
     opts = toAgentkeepOptions(program);
     return await dispatch(opts, io);
   } catch (error) {

@@ -13,9 +13,9 @@ import {
 } from '../authorize/line.js';
 import { reportError, type Io } from './run-cli.js';
 import { readBoundedText } from '../read-file.js';
-import { commanderArgv, commanderProgram } from './commander-options.js';
+import { commanderProgram } from './commander-options.js';
+import { rewriteAliases, type OptionSpec } from '../options/spec.js';
 import { HELP } from '../options/common.js';
-import type { OptionSpec } from '../options/spec.js';
 import { text } from '../options/values.js';
 
 const DESCRIPTION = `Prints one authorized_keys line for KEY (a name in ~/.ssh, a path, or KEY.pub) that lets the key do one thing only: always "restrict" (no pty, no port, agent or X11 forwarding) and a forced command. On stderr: the command to run it with, and the crontab entry.`;
@@ -57,7 +57,7 @@ function parseAuthorizeArgs(argv: string[], io: Io): AuthorizeArgs {
     .argument('[key]', 'the key: a name in ~/.ssh, a path, or KEY.pub')
     .addHelpText('after', EXIT_TEXT)
     .allowExcessArguments(true);
-  program.parse(commanderArgv(argv, AUTHORIZE_OPTIONS), { from: 'user' });
+  program.parse(rewriteAliases(argv, AUTHORIZE_OPTIONS), { from: 'user' });
   const o = program.opts<{ rsyncRo?: string[]; rsyncWo?: string[]; command?: string[]; from?: string; rrsync?: string; comment?: string; append?: string }>();
   if (program.args.length > 1) throw new AgentkeepError('USAGE', `one KEY only, got ${program.args.map((a) => JSON.stringify(a)).join(' and ')}`, USAGE_FIX);
   const modes: AuthorizeMode[] = [

@@ -1,7 +1,7 @@
 // commander, driven by the option declarations (src/options/spec.ts): the agentkeep bin's one
 // grammar (its outcomes are read in run-cli.ts, which agentrun shares without loading commander).
 import { Command, Option } from 'commander';
-import { flagsOf, rewriteAliases, type OptionSpec } from '../options/spec.js';
+import { flagsOf, type OptionSpec } from '../options/spec.js';
 import type { Io } from './run-cli.js';
 
 /** The commander Option for a declaration: same flags, help, value check and repetition. */
@@ -32,9 +32,4 @@ export function commanderProgram(name: string, specs: readonly OptionSpec[], io:
     else program.addOption(commanderOption(spec));
   }
   return program;
-}
-
-/** argv with older spellings replaced, ready for commander. */
-export function commanderArgv(argv: string[], specs: readonly OptionSpec[]): string[] {
-  return rewriteAliases(argv, specs);
 }

@@ -11,10 +11,11 @@ import { accountGroups, lookupAccount, readCrontab } from '../doctor/user.js';
 import type { Who } from '../doctor/access.js';
 import { reportError, type Io } from './run-cli.js';
 import { contextFor } from './caller-context.js';
-import { commanderArgv, commanderProgram } from './commander-options.js';
+import { commanderProgram } from './commander-options.js';
+import { rewriteAliases, type OptionSpec } from '../options/spec.js';
 import { ABSOLUTE, DIR, HELP, HOST, REQUIRE } from '../options/common.js';
-import type { OptionSpec } from '../options/spec.js';
 import { text } from '../options/values.js';
+import { readSettings } from '../settings.js';
 
 const DESCRIPTION = `Answers "why did last night's job fail, and will tonight's run?": reads your crontab and, for each entry that runs agentrun, shows its PATH, whether agentrun, node and the job's command are found there, its --require keys, --lock and --log (the last run), and the exit status agentrun would give now, with the fix; also the key directory, env files, the agent and its keys, the last boot and when the agent started. Nothing is started, stopped or written.`;
 
@@ -40,14 +41,14 @@ function parseDoctorArgs(argv: string[], io: Io): DoctorArgs {
     .description(DESCRIPTION)
     .addHelpText('after', '\nExit status: 0 when every job would run now and nothing else is wrong, 1 if not, 64 usage.')
     .allowExcessArguments(false);
-  program.parse(commanderArgv(argv, DOCTOR_OPTIONS), { from: 'user' });
+  program.parse(rewriteAliases(argv, DOCTOR_OPTIONS), { from: 'user' });
   const o = program.opts<Partial<DoctorArgs>>();
   return { ...o, json: o.json === true, absolute: o.absolute === true, require: o.require ?? [], cronPath: o.cronPath ?? CRON_DEFAULT_PATH };
 }
 
 /** Whose setup to inspect: ours, or with --user (root only) another user's, judged with their uid and groups. */
 function target(args: DoctorArgs, io: Io): { ctx: Context; user: string; who: Who; asRoot: boolean } {
-  const self = io.env.LOGNAME ?? io.env.USER ?? userInfo().username;
+  const self = readSettings(io.env).user ?? userInfo().username;
   const uid = process.getuid?.() ?? 0;
   if (args.user === undefined || (args.user === self && uid !== 0)) {
     return { ctx: contextFor(args, io, silentReporter), user: self, who: undefined, asRoot: false };

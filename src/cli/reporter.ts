@@ -10,8 +10,8 @@ export interface ReporterOptions {
 }
 
 /** Whether to colour stderr: a TTY, and neither --nocolor nor NO_COLOR. */
-export function wantColor(isTTY: boolean | undefined, noColorFlag: boolean, env: NodeJS.ProcessEnv): boolean {
-  return Boolean(isTTY) && !noColorFlag && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+export function wantColor(isTTY: boolean | undefined, noColorFlag: boolean, noColorSetting: boolean): boolean {
+  return Boolean(isTTY) && !noColorFlag && !noColorSetting;
 }
 
 /** A Reporter that prints ` * message` (info), ` * Warning: ...` and ` * debug: ...`. */

@@ -1,6 +1,7 @@
-// Loads keys into a private agent without a terminal: each key's passphrase from the keyring
-// (checked in-process first, then fed to ssh-add through fd 3), and whatever is left through the
-// user's askpass program with a bounded number of tries.
+// Loads keys into an agent without a terminal (the private per-job one, or the long-lived one
+// with --keyring): each key's passphrase from the keyring (checked in-process first, then fed to
+// ssh-add through fd 3), and whatever is left through the user's askpass program with a bounded
+// number of tries.
 import { requestIdentities } from '../agent/protocol.js';
 import type { Reporter } from '../context.js';
 import { silentReporter } from '../context.js';
@@ -13,7 +14,7 @@ import type { KeyringOptions } from '../keyring/store.js';
 /** Looks up stored passphrases by fingerprint; a Map, or the reason the keyring cannot be used. */
 export type PassphraseSource = (fingerprints: string[]) => Promise<{ ok: true; value: Map<string, string | undefined> } | { ok: false; unavailable: { message: string; hint: string } }>;
 
-/** Which keys to load into a private agent, and where their passphrases come from. */
+/** Which keys to load, and where their passphrases come from. */
 export interface LoadOptions {
   /** Private key files (already resolved to paths). */
   keys: string[];

@@ -23,7 +23,10 @@ export function haveTerminal(stdinIsTTY: boolean): boolean {
 
 /** True when `program` names an executable regular file, directly or through PATH's absolute entries (as ssh-add would run it). */
 function isRunnable(program: string, path: string): boolean {
-  return lookupCommand(program, program.includes('/') ? '' : absoluteEntries(path)).found !== undefined;
+  const dirs = program.includes('/') ? '' : absoluteEntries(path);
+  // No absolute entry means nowhere to look (an empty PATH would mean the working directory).
+  if (!program.includes('/') && dirs === '') return false;
+  return lookupCommand(program, dirs).found !== undefined;
 }
 
 /** Chooses the prompt: a terminal first (unless SSH_ASKPASS_REQUIRE=force), else SSH_ASKPASS (unless --nogui or =never, or it is not a program). */

@@ -76,8 +76,10 @@ export function parseOptions(argv: string[], specs: readonly OptionSpec[], usage
     const flags = flagsOf(spec);
     byName.set(flags.long, { spec, flags });
     if (flags.short) byName.set(flags.short, { spec, flags });
+    // Older spellings are looked up here, never rewritten: the command's own words stay as given.
+    for (const alias of spec.aliases ?? []) byName.set(alias, { spec, flags });
   }
-  const words = rewriteAliases(argv, specs);
+  const words = argv;
   const out: ParsedOptions = { values: {}, operands: [] };
   let i = 0;
   for (; i < words.length; i++) {

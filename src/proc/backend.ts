@@ -2,7 +2,7 @@
 // the BSDs, and wherever /proc is missing). AGENTKEEP_PROC_BACKEND=ps forces `ps`, so that the
 // tests prove on Linux the path that macOS and FreeBSD take.
 import { existsSync } from 'node:fs';
-import { AgentkeepError } from '../errors.js';
+import { readSettings } from '../settings.js';
 import { procfsBackend } from './procfs.js';
 import { psBackend } from './ps.js';
 
@@ -34,31 +34,24 @@ export interface ProcBackend {
   commandLine(pid: number): CommandLine | undefined;
 }
 
-// The environment variable that picks the backend (a test seam: `ps` on Linux tests the macOS/BSD path).
-const BACKEND_VARIABLE = 'AGENTKEEP_PROC_BACKEND';
-
 let detected: ProcBackend | undefined;
-let selected: ProcBackend | undefined;
+let selected: 'proc' | 'ps' | 'auto' | undefined;
 
 /** Fixes the backend for this process from its Settings (cli/ does this once, where the Context is made). */
 export function selectProcBackend(name: 'proc' | 'ps' | undefined): void {
-  selected = name === 'ps' ? psBackend : name === 'proc' ? procfsBackend : undefined;
+  selected = name ?? 'auto';
 }
 
 /**
- * The backend to use: the variable's choice, else /proc on Linux when it is mounted, else ps.
- * Only Linux's /proc format is read: FreeBSD's procfs, where mounted, differs.
+ * The backend to use: AGENTKEEP_PROC_BACKEND's choice (a test seam: `ps` on Linux tests the
+ * macOS/BSD path), else /proc on Linux when it is mounted, else ps. Only Linux's /proc format is
+ * read: FreeBSD's procfs, where mounted, differs. Library callers that made no Context (tests)
+ * get the choice of `env`, else of this process's environment, read through Settings.
  */
 export function procBackend(env?: NodeJS.ProcessEnv): ProcBackend {
-  if (selected !== undefined && env === undefined) return selected;
-  // Library callers that made no Context (tests) still get the variable's choice.
-  const forced = (env ?? process.env)[BACKEND_VARIABLE];
-  if (forced === 'ps') return psBackend;
-  if (forced === 'proc') return procfsBackend;
-  if (forced !== undefined && forced !== '') {
-    throw new AgentkeepError('USAGE', `${BACKEND_VARIABLE} must be "proc" or "ps", got ${JSON.stringify(forced)}`,
-      `unset it: agentkeep picks /proc where Linux has it and ps elsewhere (the variable exists for tests)`);
-  }
+  const choice = env === undefined && selected !== undefined ? selected : readSettings(env ?? process.env).procBackend ?? 'auto';
+  if (choice === 'ps') return psBackend;
+  if (choice === 'proc') return procfsBackend;
   detected ??= process.platform === 'linux' && existsSync('/proc/self/stat') ? procfsBackend : psBackend;
   return detected;
 }

@@ -15,7 +15,7 @@ const FACTS = ['-o', 'pid=', '-o', 'ppid=', '-o', 'pgid=', '-o', 'ruid=', '-o', 
  * BSD ps cuts lines at 79 columns when its output is not a terminal.
  */
 function ps(args: string[]): string | undefined {
-  const r = runChildSync('ps', ['-ww', ...args], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, maxBuffer: 64 * 1024 * 1024 });
+  const r = runChildSync('ps', ['-ww', ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' }, maxBuffer: 64 * 1024 * 1024 });
   if (r.error?.code === 'ENOBUFS') throw new AgentkeepError('IO', `ps ${args.join(' ')} failed: ${r.error.reason}`);
   if (r.error) {
     throw new AgentkeepError('NOT_INSTALLED', `cannot ask ps about processes: ${r.error.message}`,

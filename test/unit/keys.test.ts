@@ -143,6 +143,8 @@ describe('choosePrompt without a terminal', () => {
     [{ SSH_ASKPASS: '/nonexistent/ssh-askpass' }, false, 'none'],
     [{ SSH_ASKPASS: '/etc/passwd' }, false, 'none'],
     [{ SSH_ASKPASS: '/tmp' }, false, 'none'],
+    [{ SSH_ASKPASS: 'vitest', PATH: 'node_modules/.bin' }, false, 'none'],
+    [{ SSH_ASKPASS: 'vitest', PATH: '' }, false, 'none'],
   ])('when the environment is %j and --nogui is %s then the prompt is %s', (env, nogui, kind) => {
     expect(choosePrompt(readSettings(env), nogui, false).kind).toBe(kind);
   });

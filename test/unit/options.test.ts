@@ -36,6 +36,11 @@ describe('option declarations', () => {
     expect(parseOptions(['--lockwait', '5', 'x'], [LOCK_WAIT], 'h').values).toEqual({ lockWait: 5000 });
     const run = parseRunArgs(['--lockwait=2m', 'true']);
     expect(run.kind === 'run' && run.args.lockWaitMs).toBe(120_000);
+    // The command's own words are never rewritten, with or without a supervisor option.
+    for (const argv of [['keychain', '--lockwait', '5'], ['--log', 'f', 'keychain', '--lockwait=5', '--', '--lockwait']]) {
+      const parsed = parseRunArgs(argv);
+      expect(parsed.kind === 'run' && parsed.args.command).toEqual(argv.slice(argv.indexOf('keychain')));
+    }
     expect(AGENTKEEP_VALUE_OPTIONS.has('--lockwait')).toBe(true);
     expect(AGENTKEEP_VALUE_OPTIONS.has('-k')).toBe(true);
     expect(AGENTKEEP_VALUE_OPTIONS.has('--confhost')).toBe(false);
