@@ -3,7 +3,7 @@
 import { isatty } from 'node:tty';
 import { asAgentkeepError, EXIT } from '../errors.js';
 import { silentReporter, type Context } from '../context.js';
-import { parseRunArgs, RUN_HELP, type RunArgs } from '../run/args.js';
+import { parseRunArgs, runHelp, type RunArgs } from '../run/args.js';
 import { formatDuration } from '../options/values.js';
 import { preflight, resolveRequired } from '../run/preflight.js';
 import { defaultLockName, takeRunLock } from '../run/lock.js';
@@ -124,7 +124,7 @@ export async function agentrunMain(io: Io): Promise<number> {
   let args: RunArgs;
   try {
     const parsed = parseRunArgs(io.argv);
-    if (parsed.kind === 'help') { io.stdout(RUN_HELP); return EXIT.ok; }
+    if (parsed.kind === 'help') { io.stdout(runHelp()); return EXIT.ok; }
     if (parsed.kind === 'version') { io.stdout(`${VERSION}\n`); return EXIT.ok; }
     args = parsed.args;
     const optionWords = io.argv.length - args.command.length;

@@ -93,8 +93,9 @@ export function parseRunArgs(argv: string[]): ParsedRun {
   return { kind: 'run', args };
 }
 
-/** The text -h prints, the option lines generated from RUN_OPTIONS. */
-export const RUN_HELP = `Usage: agentrun [options] COMMAND [ARGS...]
+/** The text -h prints, the option lines generated from RUN_OPTIONS (made only when asked: not on the hot path). */
+export function runHelp(): string {
+  return `Usage: agentrun [options] COMMAND [ARGS...]
 
 Run COMMAND with the ssh-agent that agentkeep keeps (SSH_AUTH_SOCK/SSH_AGENT_PID set), or
 fail fast with exit status 75 when there is no usable agent or a required key is missing.
@@ -112,3 +113,4 @@ Exit status: the job's own; 128+N if it was killed by signal N; 75 nothing run (
 key not loaded, lock held); 124 timed out; 126 not executable; 127 not found; 64 usage;
 78 refused for safety (unsafe key directory, env file or log file).
 `;
+}

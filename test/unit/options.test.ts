@@ -2,7 +2,7 @@
 // same idea in both bins, older spellings kept, help generated from the declarations.
 import { describe, expect, it } from 'vitest';
 import { AGENTKEEP_OPTIONS, AGENTKEEP_VALUE_OPTIONS } from '../../src/cli/agentkeep-options.js';
-import { RUN_HELP, RUN_OPTIONS, parseRunArgs } from '../../src/run/args.js';
+import { runHelp, RUN_OPTIONS, parseRunArgs } from '../../src/run/args.js';
 import { flagsOf, parseOptions, renderOptionHelp, rewriteAliases, type OptionSpec } from '../../src/options/spec.js';
 import { LOCK_WAIT } from '../../src/options/common.js';
 import { durationMs } from '../../src/options/values.js';
@@ -59,7 +59,7 @@ describe('option declarations', () => {
   it('when help is generated then every shown option appears once with its placeholder, hidden ones never', () => {
     for (const spec of RUN_OPTIONS) {
       const f = flagsOf(spec);
-      const lines = RUN_HELP.split('\n').filter((line) => new RegExp(`^  ${f.short ? `${f.short}, ` : ''}${f.long}(?![\\w-])`).test(line));
+      const lines = runHelp().split('\n').filter((line) => new RegExp(`^  ${f.short ? `${f.short}, ` : ''}${f.long}(?![\\w-])`).test(line));
       expect(lines.length, f.long).toBe(spec.hidden ? 0 : 1);
       if (f.valueName) expect(lines[0], f.long).toContain(f.valueName.toUpperCase());
     }

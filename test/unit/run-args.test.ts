@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentkeepError } from '../../src/errors.js';
 import { spawnSync } from 'node:child_process';
-import { DEFAULT_KILL_AFTER_MS, parseRunArgs, RUN_HELP, type RunArgs } from '../../src/run/args.js';
+import { DEFAULT_KILL_AFTER_MS, parseRunArgs, runHelp, type RunArgs } from '../../src/run/args.js';
 import { durationMs, formatDuration } from '../../src/options/values.js';
 import { showCommand } from '../../src/run/log.js';
 import { defaultLockName } from '../../src/run/lock.js';
@@ -140,9 +140,9 @@ describe('run helpers', () => {
   });
 
   it('when help is shown then --lock-wait takes a DURATION and the own session is stated', () => {
-    expect(RUN_HELP).toContain('--lock-wait DURATION');
-    expect(RUN_HELP).not.toContain('SECONDS');
-    expect(RUN_HELP).toContain('its own session and\nprocess group');
+    expect(runHelp()).toContain('--lock-wait DURATION');
+    expect(runHelp()).not.toContain('SECONDS');
+    expect(runHelp()).toContain('its own session and\nprocess group');
   });
 });
 
