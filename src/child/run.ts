@@ -50,73 +50,120 @@ export interface RunningChild {
   result: Promise<ChildResult>;
 }
 
+/** One spawned child and what its handlers share: the captured output, and how it was stopped. */
+interface ChildState {
+  command: string;
+  child: ChildProcess;
+  pid: number | undefined;
+  /** Spawned in its own session and process group (newGroup). */
+  group: boolean;
+  maxBuffer: number;
+  out: { stdout: string; stderr: string; all: string };
+  timedOut: boolean;
+  /** A stream passed maxBuffer, so the child was killed. */
+  overflow: boolean;
+  timer: LongTimeout | undefined;
+  killTimer: LongTimeout | undefined;
+  /** When the deadline's SIGKILL falls due; Infinity while none is scheduled. */
+  killAt: number;
+}
+
 /** Starts `command` with `args`; throws only what spawn() itself throws (an invalid argument). */
 export function startChild(command: string, args: readonly string[], opts: ChildOptions = {}): RunningChild {
-  const inputFd = opts.inputFd ?? 0;
-  const stdio = opts.stdio ?? [opts.input !== undefined && inputFd === 0 ? 'pipe' : 'ignore', 'pipe', 'pipe'];
   const group = opts.newGroup ?? false;
-  const child = spawn(command, args, { env: opts.env ?? process.env, stdio, detached: group });
-  const pid = child.pid;
-  const running = (): boolean => pid !== undefined && child.exitCode === null && child.signalCode === null;
-  const kill = (signal: NodeJS.Signals): void => { if (running()) signalChild(pid!, group, signal); };
-  const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
-  const out = { stdout: '', stderr: '', all: '' };
-  let timedOut = false;
-  let overflow = false;
-  let timer: LongTimeout | undefined;
-  let killTimer: LongTimeout | undefined;
-  let killAt = Infinity;
+  const child = spawn(command, args, { env: opts.env ?? process.env, stdio: opts.stdio ?? defaultStdio(opts), detached: group });
+  const state: ChildState = {
+    command, child, pid: child.pid, group, maxBuffer: opts.maxBuffer ?? DEFAULT_MAX_BUFFER, out: { stdout: '', stderr: '', all: '' },
+    timedOut: false, overflow: false, timer: undefined, killTimer: undefined, killAt: Infinity,
+  };
+  captureOutput(state, opts);
+  if (opts.input !== undefined) feedInput(child, opts.inputFd ?? 0, opts.input);
+  if (opts.timeoutMs !== undefined && state.pid !== undefined) armDeadline(state, state.pid, opts.timeoutMs, opts);
+  const result = settle(state);
+  const output = () => ({ stdout: state.out.stdout, stderr: state.out.stderr });
+  return { child, pid: state.pid, running: () => isRunning(state), kill: (signal) => killIfRunning(state, signal), output, result };
+}
 
+/** stdin a pipe when there is input for fd 0, else ignored; stdout and stderr piped (captured). */
+function defaultStdio(opts: ChildOptions): StdioOptions {
+  const inputFd = opts.inputFd ?? 0;
+  return [opts.input !== undefined && inputFd === 0 ? 'pipe' : 'ignore', 'pipe', 'pipe'];
+}
+
+/** Not yet reaped, so its pid is still this child's. */
+function isRunning(state: ChildState): boolean {
+  return state.pid !== undefined && state.child.exitCode === null && state.child.signalCode === null;
+}
+
+/** Sends `signal` to a running child, or to its group when it has one. */
+function killIfRunning(state: ChildState, signal: NodeJS.Signals): void {
+  if (isRunning(state)) signalChild(state.pid!, state.group, signal);
+}
+
+/** Collects stdout and stderr (and with `all`, both interleaved); a stream past maxBuffer stops growing and the child is killed. */
+function captureOutput(state: ChildState, opts: ChildOptions): void {
   for (const name of ['stdout', 'stderr'] as const) {
-    child[name]?.setEncoding('utf8').on('data', (d: string) => {
-      if (out[name].length + d.length > maxBuffer) {
-        if (!overflow) { overflow = true; kill('SIGKILL'); }
+    state.child[name]?.setEncoding('utf8').on('data', (d: string) => {
+      if (state.out[name].length + d.length > state.maxBuffer) {
+        if (!state.overflow) { state.overflow = true; killIfRunning(state, 'SIGKILL'); }
         return;
       }
-      out[name] += d;
-      if (opts.all) out.all += d;
+      state.out[name] += d;
+      if (opts.all) state.out.all += d;
     });
   }
-  if (opts.input !== undefined) {
-    const sink = child.stdio[inputFd] as Writable | null | undefined;
-    sink?.on('error', () => { /* the child exited without reading: its status says why */ });
-    sink?.end(opts.input);
-  }
-  if (opts.timeoutMs !== undefined && pid !== undefined) {
-    timer = setLongTimeout(() => {
-      if (!running()) return;
-      timedOut = true;
-      if (opts.terminate) return opts.terminate(pid);
-      const signal = opts.killSignal ?? 'SIGTERM';
-      kill(signal);
-      if (signal === 'SIGKILL') return;
-      const after = opts.killAfterMs ?? 2000;
-      killAt = Date.now() + after;
-      killTimer = setLongTimeout(() => kill('SIGKILL'), after);
-    }, opts.timeoutMs);
-  }
+}
 
-  const result = new Promise<ChildResult>((resolve) => {
+/** Writes `input` to the child's descriptor `inputFd` and closes it. */
+function feedInput(child: ChildProcess, inputFd: number, input: string | Buffer): void {
+  const sink = child.stdio[inputFd] as Writable | null | undefined;
+  sink?.on('error', () => { /* the child exited without reading: its status says why */ });
+  sink?.end(input);
+}
+
+/** After `timeoutMs`, marks the child timed out and stops it: `terminate`, or `killSignal` and later SIGKILL. */
+function armDeadline(state: ChildState, pid: number, timeoutMs: number, opts: ChildOptions): void {
+  state.timer = setLongTimeout(() => {
+    if (!isRunning(state)) return;
+    state.timedOut = true;
+    if (opts.terminate) return opts.terminate(pid);
+    const signal = opts.killSignal ?? 'SIGTERM';
+    killIfRunning(state, signal);
+    if (signal === 'SIGKILL') return;
+    const after = opts.killAfterMs ?? 2000;
+    state.killAt = Date.now() + after;
+    state.killTimer = setLongTimeout(() => killIfRunning(state, 'SIGKILL'), after);
+  }, timeoutMs);
+}
+
+/** The child's result, once it has closed (after a timed-out group's stragglers are reaped), or could not start. */
+function settle(state: ChildState): Promise<ChildResult> {
+  return new Promise<ChildResult>((resolve) => {
     let reaped: Promise<void> = Promise.resolve();
     const finish = (code: number | null, signal: NodeJS.Signals | null, error: ChildResult['error']): void => {
-      timer?.clear();
-      killTimer?.clear();
-      resolve({ code, signal, status: exitStatus(code, signal, error), ...out, timedOut, error });
+      state.timer?.clear();
+      state.killTimer?.clear();
+      resolve({ code, signal, status: exitStatus(code, signal, error), ...state.out, timedOut: state.timedOut, error });
     };
-    child.on('error', (error) => {
+    state.child.on('error', (error) => {
       // After a successful spawn, an error (a failed kill) changes nothing; 'close' still comes.
-      if (pid === undefined) finish(null, null, spawnFailure(command, error));
+      if (state.pid === undefined) finish(null, null, spawnFailure(state.command, error));
     });
     // A timed-out group may outlive its leader: the rest gets until killAt, then SIGKILL.
-    child.on('exit', () => { if (timedOut && group && pid !== undefined) reaped = reapGroup(pid, killAt === Infinity ? Date.now() : killAt); });
-    child.on('close', (code, signal) => {
-      if (pid === undefined) return;
-      const reason = `more than ${maxBuffer} characters of output`;
-      const error = overflow ? { code: 'ENOBUFS', reason, message: `${command} was stopped: ${reason}` } : undefined;
+    state.child.on('exit', () => { if (state.timedOut && state.group && state.pid !== undefined) reaped = reapGroup(state.pid, state.killAt === Infinity ? Date.now() : state.killAt); });
+    state.child.on('close', (code, signal) => {
+      if (state.pid === undefined) return;
+      const error = overflowError(state);
       void reaped.then(() => finish(code, signal, error));
     });
   });
-  return { child, pid, running, kill, output: () => ({ stdout: out.stdout, stderr: out.stderr }), result };
+}
+
+/** The error of a child killed for writing more than maxBuffer; undefined when it did not. */
+function overflowError(state: ChildState): ChildResult['error'] {
+  if (!state.overflow) return undefined;
+  const reason = `more than ${state.maxBuffer} characters of output`;
+  return { code: 'ENOBUFS', reason, message: `${state.command} was stopped: ${reason}` };
 }
 
 /** Runs `command` to its end and gives its result; a command that cannot start is a result too, never a throw. */

@@ -39,9 +39,19 @@ export function logFileProblem(path: string, st: Stats, uid: number): AgentkeepE
 /** Opens (or creates) the log for appending after checking who owns it. */
 export function openRunLog(file: string, uid: number, cwd = process.cwd(), onFailure: (message: string) => void = () => {}): RunLog {
   const path = resolve(cwd, file);
-  let fd: number;
+  const fd = openLogFile(path);
+  const refused = logFileProblem(path, fstatSync(fd), uid);
+  if (refused) {
+    closeSync(fd);
+    throw refused;
+  }
+  return lineBufferedLog(path, fd, failSoftWriter(path, fd, onFailure));
+}
+
+/** Opens `path` for appending without following a link or blocking on a FIFO, creating it 0600; a link or an open failure is an AgentkeepError. */
+function openLogFile(path: string): number {
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (error) {
     if (isErrno(error, 'ELOOP') && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
       throw new AgentkeepError('UNSAFE_PATH', `refusing to write the log ${path}: it is a symbolic link`, `point --log at the real file, or remove the link: rm '${path}'`);
@@ -51,11 +61,16 @@ export function openRunLog(file: string, uid: number, cwd = process.cwd(), onFai
     }
     throw error;
   }
-  const refused = logFileProblem(path, fstatSync(fd), uid);
-  if (refused) {
-    closeSync(fd);
-    throw refused;
-  }
+}
+
+/** Writes to the log file, stopping at its first failure instead of throwing. */
+interface FailSoftWriter {
+  write(data: Buffer): void;
+  failure(): string | undefined;
+}
+
+/** Writes whole buffers to `fd`; the first failure goes to `onFailure` and stops writing, never throwing. */
+function failSoftWriter(path: string, fd: number, onFailure: (message: string) => void): FailSoftWriter {
   let failed: string | undefined;
   const write = (data: Buffer) => {
     if (failed !== undefined) return;
@@ -67,6 +82,11 @@ export function openRunLog(file: string, uid: number, cwd = process.cwd(), onFai
       onFailure(`cannot write the log ${path}: ${failed}; the job goes on without it`);
     }
   };
+  return { write, failure: () => failed };
+}
+
+/** The RunLog over an open `fd`: agentrun lines, and job output held back per stream until a line is whole. */
+function lineBufferedLog(path: string, fd: number, { write, failure }: FailSoftWriter): RunLog {
   const pending = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
   const flush = () => {
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -92,7 +112,7 @@ export function openRunLog(file: string, uid: number, cwd = process.cwd(), onFai
       flush();
       try { closeSync(fd); } catch { /* a failed close changes nothing for the job */ }
     },
-    failure: () => failed,
+    failure,
   };
 }
 
