@@ -5,9 +5,9 @@
 //                          its ESM loader). Modules reached through dynamic import() (ssh2,
 //                          proper-lockfile, the keyring, subcommands) are wrapped by esbuild in
 //                          lazy initialisers: their top level runs only when imported.
-//   dist/load-bundle.cjs   compiles a bundle with a per-user V8 code cache made on the first run
-//                          and used only for the exact bundle it was made from (src/cli/load-bundle.cjs).
-//   dist/NAME.cjs          a CommonJS loader that hands its bundle to load-bundle.cjs.
+//   dist/NAME.cjs          a CommonJS loader (src/cli/load-bundle.cjs, inlined) that compiles the
+//                          bundle with a per-user code cache made on the first run and used only
+//                          for the exact bundle it was made from.
 //                          The package.json bin for agentkeep.
 //   dist/agentrun          agentrun's package.json bin, a POSIX sh launcher (src/cli/agentrun.sh):
 //                          it runs the Node preflight, then exec's a plain job in its own place.
@@ -15,16 +15,22 @@
 // No code cache is shipped: one made here would fit only this Node, and would carry this
 // build directory's paths into stack traces.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BINS = { agentkeep: 'src/cli/agentkeep-bin.ts', agentrun: 'src/cli/agentrun-bin.ts' };
 
-// The bin: a CommonJS loader that runs the bundle through src/cli/load-bundle.cjs (a per-user
-// V8 code cache that is used only for the exact bundle it was made from).
+// The bin: a CommonJS file that runs the bundle through the loader of src/cli/load-bundle.cjs (a
+// per-user code cache used only for the exact bundle it was made from), inlined rather than
+// required: a second module load costs about 2 ms at every start.
+const LOADER_SOURCE = readFileSync(fileURLToPath(new URL('../src/cli/load-bundle.cjs', import.meta.url)), 'utf8')
+  .replace(/^'use strict';\n/, '')
+  .replace(/\nmodule\.exports = loadBundle;\n$/, '\n');
+if (!LOADER_SOURCE.includes('function loadBundle(')) throw new Error('src/cli/load-bundle.cjs no longer defines loadBundle');
 const loader = (name) => `#!/usr/bin/env node
 'use strict';
-require('./load-bundle.cjs')(\`\${__dirname}/${name}.bundle.cjs\`, '${name}', require);
+${LOADER_SOURCE}
+loadBundle(\`\${__dirname}/${name}.bundle.cjs\`, '${name}', require);
 `;
 
 // Build into a fresh directory and swap it in, so that a test run or a shell using dist/
@@ -48,8 +54,9 @@ await build({
   // Native or optional-native packages stay in node_modules.
   external: ['@napi-rs/keyring', 'ssh2', 'cpu-features'],
   // import.meta does not exist in CommonJS; the sources use only its url.
-  define: { 'import.meta.url': '__ak_import_meta_url' },
-  banner: { js: "const __ak_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__ak_import_meta.url' },
+  // Made only when read: node:url costs most of a millisecond, and the hot paths never ask.
+  banner: { js: "const __ak_import_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
   logLevel: 'warning',
 });
 for (const name of Object.keys(BINS)) {
@@ -58,7 +65,6 @@ for (const name of Object.keys(BINS)) {
 }
 copyFileSync(fileURLToPath(new URL('../src/cli/agentrun.sh', import.meta.url)), `${staging}/agentrun`);
 chmodSync(`${staging}/agentrun`, 0o755);
-copyFileSync(fileURLToPath(new URL('../src/cli/load-bundle.cjs', import.meta.url)), `${staging}/load-bundle.cjs`);
 
 const old = `${dist}.old-${process.pid}`;
 try { renameSync(dist, old); } catch { /* first build */ }

@@ -95,6 +95,21 @@ function writeCache(dir, path, bundle, key, cachedData) {
   }
 }
 
+/**
+ * True for a run that takes none of the hot paths (help, version, a subcommand): the cache is
+ * made by the first run that logs in or runs a job, since a cache holds only the functions its
+ * run compiled, and one made by `--version` would leave every login compiling the rest.
+ */
+function incidentalRun(args) {
+  if (/^(hook|doctor|passphrase|authorize)$/.test(args[0] || '')) return true;
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (/^(-h|--help|-V|--version)$/.test(arg)) return true;
+    if (!arg.startsWith('-')) return false;
+  }
+  return false;
+}
+
 /** Node 22.1 and later: Node's own compile cache in `dir` (made 0700 and checked to be ours first), then the bundle as a module. */
 function loadWithNodeCache(dir, file, requireFromBin) {
   const { enableCompileCache } = require('node:module');
@@ -112,7 +127,7 @@ function loadWithNodeCache(dir, file, requireFromBin) {
 }
 
 /** Compiles and runs the bundle at `file` as a CommonJS module with the given `require`. */
-module.exports = function loadBundle(file, name, requireFromBin) {
+function loadBundle(file, name, requireFromBin) {
   const dir = cacheDir(process.env);
   // node:module is loaded only where it can help: Node 20 would pay for it and find nothing.
   if (Number(process.versions.node.split('.')[0]) >= 22 && loadWithNodeCache(dir, file, requireFromBin)) return;
@@ -122,10 +137,13 @@ module.exports = function loadBundle(file, name, requireFromBin) {
   const cachedData = path === undefined ? undefined : readCache(path, bundle, key);
   const source = `(function (exports, require, module, __filename, __dirname) { ${bundle.toString('utf8')}\n});`;
   const script = new Script(source, { filename: file, cachedData });
-  if (path !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
+  if (path !== undefined && (cachedData === undefined || script.cachedDataRejected) && !incidentalRun(process.argv.slice(2))) {
     // Made at exit, so that it holds every function this run compiled (the whole hot path).
     process.once('exit', () => writeCache(dir, path, bundle, key, script.createCachedData()));
   }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, requireFromBin, module, file, file.slice(0, file.lastIndexOf('/')));
-};
+}
+
+// scripts/build.mjs inlines this file into each dist/NAME.cjs (one module load fewer at every start).
+module.exports = loadBundle;

@@ -30,13 +30,30 @@ export interface Flags {
   valueOptional: boolean;
 }
 
-/** Splits a spec's `flags` into its parts. */
+const parsedFlags = new WeakMap<OptionSpec, Flags>();
+
+/** Splits a spec's `flags` into its parts (once per spec: every start reads each table). */
 export function flagsOf(spec: OptionSpec): Flags {
-  const match = /^(?:(-\w), )?(--[\w-]+)(?: ([<[])([\w.-]+)[>\]])?$/.exec(spec.flags);
-  if (!match) throw new Error(`option flags not understood: ${spec.flags}`);
-  const [, short, long, bracket, valueName] = match;
-  const key = long!.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-  return { ...(short ? { short } : {}), long: long!, key, ...(valueName ? { valueName } : {}), valueOptional: bracket === '[' };
+  const known = parsedFlags.get(spec);
+  if (known !== undefined) return known;
+  const flags = parseFlags(spec);
+  parsedFlags.set(spec, flags);
+  return flags;
+}
+
+function parseFlags(spec: OptionSpec): Flags {
+  // `-q, --quiet`, `--lock-wait <duration>`, `-c, --confhost [host]`: split by hand, no regex to compile at every start.
+  const parts = spec.flags.split(' ');
+  const short = parts[0]!.endsWith(',') ? parts.shift()!.slice(0, -1) : undefined;
+  const [long = '', value, ...rest] = parts;
+  const bracket = value?.[0];
+  const closes = bracket === '<' ? '>' : bracket === '[' ? ']' : undefined;
+  const wellFormed = long.startsWith('--') && long.length > 2 && rest.length === 0
+    && (short === undefined || (short.length === 2 && short[0] === '-'))
+    && (value === undefined || (closes !== undefined && value.endsWith(closes) && value.length > 2));
+  if (!wellFormed) throw new Error(`option flags not understood: ${spec.flags}`);
+  const key = long.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  return { ...(short ? { short } : {}), long, key, ...(value ? { valueName: value.slice(1, -1) } : {}), valueOptional: bracket === '[' };
 }
 
 /** Replaces each older spelling by the current one (`--lockwait=5` → `--lock-wait=5`), up to `--`. */

@@ -17,11 +17,13 @@ afterEach(() => {
 
 const cacheDir = (home: string) => join(home, '.cache', 'agentkeep');
 const version = (env: NodeJS.ProcessEnv, bin = AGENTKEEP) => run(process.execPath, [bin, '--version'], { env });
+// A run that does real work (looks for an agent, starts nothing): the kind that makes the cache.
+const query = (env: NodeJS.ProcessEnv, bin = AGENTKEEP) => run(process.execPath, [bin, '--query'], { env });
 
 describe('the code cache', () => {
-  it('when agentkeep first runs then it makes a 0600 cache in a 0700 ~/.cache/agentkeep, and the next run uses it unchanged', async () => {
+  it('when agentkeep first does real work then it makes a 0600 cache in a 0700 ~/.cache/agentkeep, and the next run uses it unchanged', async () => {
     sb = new Sandbox('ak-cache-');
-    expect((await version(sb.env)).stdout).toBe(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+    expect((await query(sb.env)).code).toBe(1);
     const files = readdirSync(cacheDir(sb.home));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(new RegExp(`^agentkeep-${process.version}-${process.arch}-[0-9a-f]{8}\\.v8cache$`));
@@ -29,8 +31,19 @@ describe('the code cache', () => {
     expect(statSync(cacheDir(sb.home)).mode & 0o777).toBe(0o700);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const made = statSync(file).mtimeMs;
-    expect((await version(sb.env)).code).toBe(0);
+    expect((await query(sb.env)).code).toBe(1);
+    expect((await version(sb.env)).stdout).toBe(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
     expect(statSync(file).mtimeMs).toBe(made);
+  });
+
+  it('when the first runs only print help or the version then they make no cache: the first login does (a cache holds only what its run compiled)', async () => {
+    sb = new Sandbox('ak-cache-');
+    for (const args of [['--version'], ['--eval', '--help'], ['-V'], ['hook', 'sh']]) {
+      expect((await run(process.execPath, [AGENTKEEP, ...args], { env: sb.env })).code, args.join(' ')).toBe(0);
+    }
+    expect(existsSync(cacheDir(sb.home))).toBe(false);
+    expect((await query(sb.env)).code).toBe(1);
+    expect(readdirSync(cacheDir(sb.home))).toHaveLength(1);
   });
 
   it('when the bundle is edited to the same length then the edited code runs, not the cached one', async () => {
@@ -40,6 +53,8 @@ describe('the code cache', () => {
     const bin = join(dist, 'agentkeep.cjs');
     const bundle = join(dist, 'agentkeep.bundle.cjs');
     const before = await version(sb.env, bin);
+    await query(sb.env, bin);
+    expect(readdirSync(cacheDir(sb.home))).toHaveLength(1);
     const text = readFileSync(bundle, 'utf8');
     const edited = text.replace(`"${before.stdout.trim()}"`, '"9.9.9"');
     expect(edited.length).toBe(text.length);
@@ -51,11 +66,11 @@ describe('the code cache', () => {
 
   it('when the cache was made by another Node or flags, or tampered with, then it is not used and is made again', async () => {
     sb = new Sandbox('ak-cache-');
-    await version(sb.env);
+    await query(sb.env);
     const file = join(cacheDir(sb.home), readdirSync(cacheDir(sb.home))[0]!);
     const data = readFileSync(file);
     writeFileSync(file, Buffer.from(data.toString('latin1').replace(process.version, 'v0.0.0'), 'latin1'), { mode: 0o600 });
-    expect((await version(sb.env)).code).toBe(0);
+    expect((await query(sb.env)).code).toBe(1);
     const again = readFileSync(file).toString('latin1');
     expect(again).toContain(`${process.version} ${process.arch}`);
     expect(again).not.toContain('v0.0.0');
@@ -63,7 +78,7 @@ describe('the code cache', () => {
 
   it('when AGENTKEEP_NO_CODE_CACHE=1 then nothing is written', async () => {
     sb = new Sandbox('ak-cache-');
-    expect((await version({ ...sb.env, AGENTKEEP_NO_CODE_CACHE: '1' })).code).toBe(0);
+    expect((await query({ ...sb.env, AGENTKEEP_NO_CODE_CACHE: '1' })).code).toBe(1);
     expect(existsSync(join(sb.home, '.cache'))).toBe(false);
   });
 

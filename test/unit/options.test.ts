@@ -67,6 +67,14 @@ describe('option declarations', () => {
     expect(help).toBe('  --shown THING  a\n');
   });
 
+  it('when flags are declared then their parts are read, and a malformed declaration is refused', () => {
+    expect(flagsOf({ flags: '-c, --confhost [host]', help: '' })).toEqual({ short: '-c', long: '--confhost', key: 'confhost', valueName: 'host', valueOptional: true });
+    expect(flagsOf({ flags: '--lock-wait <duration>', help: '' })).toEqual({ long: '--lock-wait', key: 'lockWait', valueName: 'duration', valueOptional: false });
+    for (const flags of ['--x <y', 'x', '-q --quiet', '--a <b> c', '-qq, --quiet', '--']) {
+      expect(() => flagsOf({ flags, help: '' }), flags).toThrow('option flags not understood');
+    }
+  });
+
   it('when a flag is given a value or a value option none then the message names the option', () => {
     expect(() => parseOptions(['--absolute=yes'], [{ flags: '--absolute', help: '' }], 'h')).toThrow('--absolute takes no value, got "--absolute=yes"');
     expect(() => parseOptions(['--dir'], [{ flags: '--dir <dir>', help: '' }], 'h')).toThrow('--dir needs a value');
