@@ -14,7 +14,11 @@
 const fs = require('node:fs');
 const { Script } = require('node:vm');
 
-const MAGIC = 'AKCC1\n';
+const MAGIC = 'AKCC2\n';
+// A cache holds only the functions its run compiled: the first few runs that do real work each
+// make it again from what they ran (the cached functions and their own), so that it comes to
+// cover the paths this user takes (the first login starts the agent; later ones find it).
+const GROWING_RUNS = 3;
 const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
 
 /** True when `path` is ours: a directory of mode 0700, or a regular file nobody else may write. */
@@ -59,7 +63,7 @@ function nodeKey(env) {
   return `${process.version} ${process.arch} ${process.execArgv.join(' ')} ${env.NODE_OPTIONS || ''}`.replace(/\n/g, ' ');
 }
 
-/** The cached data for `bundle` from `path`, when the file is ours and was made from exactly this bundle by this Node. */
+/** The cached data for `bundle` from `path` and how many runs made it, when the file is ours and was made from exactly this bundle by this Node. */
 function readCache(path, bundle, key) {
   if (!ours(path, false)) return undefined;
   let data;
@@ -68,22 +72,25 @@ function readCache(path, bundle, key) {
   } catch {
     return undefined;
   }
-  const header = `${MAGIC}${key}\n${bundle.length}\n`;
+  const prefix = `${MAGIC}${key}\n`;
+  const runsAt = Buffer.byteLength(prefix);
+  const runs = data[runsAt] - 0x30;
+  const header = `${prefix}${runs}\n${bundle.length}\n`;
   const start = Buffer.byteLength(header);
-  if (data.length < start + bundle.length || data.toString('utf8', 0, start) !== header) return undefined;
+  if (!(runs >= 1 && runs <= 9) || data.length < start + bundle.length || data.toString('utf8', 0, start) !== header) return undefined;
   if (!data.subarray(start, start + bundle.length).equals(bundle)) return undefined;
-  return data.subarray(start + bundle.length);
+  return { data: data.subarray(start + bundle.length), runs };
 }
 
 /** Writes the cache atomically (temporary file, rename) into a directory of ours; any failure leaves no cache. */
-function writeCache(dir, path, bundle, key, cachedData) {
+function writeCache(dir, path, bundle, key, runs, cachedData) {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!ours(dir, true)) return;
     const tmp = `${path}.${process.pid}.tmp`;
     const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
     try {
-      fs.writeSync(fd, `${MAGIC}${key}\n${bundle.length}\n`);
+      fs.writeSync(fd, `${MAGIC}${key}\n${runs}\n${bundle.length}\n`);
       fs.writeSync(fd, bundle);
       fs.writeSync(fd, cachedData);
     } finally {
@@ -96,9 +103,9 @@ function writeCache(dir, path, bundle, key, cachedData) {
 }
 
 /**
- * True for a run that takes none of the hot paths (help, version, a subcommand): the cache is
- * made by the first run that logs in or runs a job, since a cache holds only the functions its
- * run compiled, and one made by `--version` would leave every login compiling the rest.
+ * True for a run that takes none of the hot paths (help, version, a subcommand): such a run
+ * neither makes nor remakes the cache, which would otherwise hold only its own few functions and
+ * leave every login compiling the rest.
  */
 function incidentalRun(args) {
   if (/^(hook|doctor|passphrase|authorize)$/.test(args[0] || '')) return true;
@@ -134,12 +141,13 @@ function loadBundle(file, name, requireFromBin) {
   const bundle = fs.readFileSync(file);
   const key = nodeKey(process.env);
   const path = dir === undefined ? undefined : `${dir}/${name}-${process.version}-${process.arch}-${pathTag(file)}.v8cache`;
-  const cachedData = path === undefined ? undefined : readCache(path, bundle, key);
+  const cache = path === undefined ? undefined : readCache(path, bundle, key);
   const source = `(function (exports, require, module, __filename, __dirname) { ${bundle.toString('utf8')}\n});`;
-  const script = new Script(source, { filename: file, cachedData });
-  if (path !== undefined && (cachedData === undefined || script.cachedDataRejected) && !incidentalRun(process.argv.slice(2))) {
-    // Made at exit, so that it holds every function this run compiled (the whole hot path).
-    process.once('exit', () => writeCache(dir, path, bundle, key, script.createCachedData()));
+  const script = new Script(source, { filename: file, cachedData: cache?.data });
+  const runs = cache === undefined || script.cachedDataRejected ? 0 : cache.runs;
+  if (path !== undefined && runs < GROWING_RUNS && !incidentalRun(process.argv.slice(2))) {
+    // Made at exit, so that it holds every function this run compiled.
+    process.once('exit', () => writeCache(dir, path, bundle, key, runs + 1, script.createCachedData()));
   }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, requireFromBin, module, file, file.slice(0, file.lastIndexOf('/')));
