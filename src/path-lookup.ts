@@ -22,7 +22,7 @@ export function executableByUs(path: string): Execability {
  * The files execvp(3) and sh try for NAME, in order: NAME itself when it holds a slash, else NAME
  * in each PATH entry, an empty entry meaning the working directory; relative ones start at `cwd`.
  */
-export function pathCandidates(name: string, path: string, cwd = '.'): string[] {
+function pathCandidates(name: string, path: string, cwd = '.'): string[] {
   if (name.includes('/')) return [resolve(cwd, name)];
   return path.split(':').map((dir) => join(resolve(cwd, dir === '' ? '.' : dir), name));
 }

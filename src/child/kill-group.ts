@@ -9,7 +9,7 @@ export function signalChild(pid: number, group: boolean, signal: NodeJS.Signals)
 }
 
 /** True while any process (a zombie included) is left in process group `pgid`. */
-export function groupAlive(pgid: number): boolean {
+function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
     return true;

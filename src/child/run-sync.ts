@@ -1,20 +1,17 @@
 // Running a short-lived child synchronously, for the callers that cannot wait on a promise
 // (doctor's account lookups, the ps backend, restoring a terminal). Same result as runChild.
-import { spawnSync, type StdioOptions } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { DEFAULT_MAX_BUFFER, type ChildResult } from './result.js';
 import { spawnFailure } from './spawn-error.js';
 import { exitStatus } from './status.js';
+import type { ChildOptions } from './run.js';
 
-/** How to run one child synchronously. */
-export interface SyncChildOptions {
-  env?: NodeJS.ProcessEnv | undefined;
-  /** Default: stdin 'pipe' when there is input, else 'ignore'; stdout and stderr 'pipe' (captured). */
-  stdio?: StdioOptions | undefined;
+/** How to run one child synchronously: runChild's options that a blocking run can honour. */
+export interface SyncChildOptions extends Pick<ChildOptions, 'env' | 'stdio' | 'maxBuffer'> {
+  /** Written to stdin, which is then closed. */
   input?: string | Buffer | undefined;
   /** SIGKILL after this long. Only the child itself: a sync run cannot reach its group. */
   timeoutMs?: number | undefined;
-  /** Captured bytes per stream; past it the child is killed and `error` says so. Default 16 MiB. */
-  maxBuffer?: number | undefined;
 }
 
 /** Runs `command` with `args` to its end, blocking; a command that cannot start is a result, never a throw. */

@@ -21,7 +21,7 @@ import { assertUtf8 } from '../utf8-check.js';
 import { VERSION_OPTION } from '../options/common.js';
 
 /** The Context for agentkeep's options: paths, and a reporter honouring --quiet/--debug/--nocolor. */
-export function makeContext(opts: Pick<AgentkeepOptions, 'dir' | 'absolute' | 'host' | 'sshAgentSocket' | 'quiet' | 'debug' | 'nocolor'>, io: Io): Context {
+function makeContext(opts: Pick<AgentkeepOptions, 'dir' | 'absolute' | 'host' | 'sshAgentSocket' | 'quiet' | 'debug' | 'nocolor'>, io: Io): Context {
   const ctx = contextFor({ dir: opts.dir, absolute: opts.absolute, host: opts.host, socket: opts.sshAgentSocket }, io, silentReporter);
   const color = wantColor(io.stderrIsTTY, opts.nocolor, ctx.settings.noColor);
   return { ...ctx, report: terminalReporter({ quiet: opts.quiet, debug: opts.debug, color, write: io.stderr }) };

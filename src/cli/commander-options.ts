@@ -5,7 +5,7 @@ import { flagsOf, type OptionSpec } from '../options/spec.js';
 import type { Io } from './run-cli.js';
 
 /** The commander Option for a declaration: same flags, help, value check and repetition. */
-export function commanderOption(spec: OptionSpec): Option {
+function commanderOption(spec: OptionSpec): Option {
   const option = new Option(spec.flags, spec.help);
   const parse = spec.value;
   const name = flagsOf(spec).long;

@@ -41,7 +41,7 @@ export function canAccess(path: string, who: Who, want: keyof typeof BITS): bool
 }
 
 /** What execvp(3) run by another user would make of one candidate path (as path-lookup's executableByUs does for us). */
-export function executableBy(path: string, who: NonNullable<Who>): Execability {
+function executableBy(path: string, who: NonNullable<Who>): Execability {
   let isFile: boolean;
   try {
     isFile = statSync(path).isFile();

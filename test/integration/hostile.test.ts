@@ -170,6 +170,16 @@ describe('supervised jobs under faults', () => {
     sb.cleanup();
   });
 
+  /** A tmpfs of `size` in the sandbox, unmounted after the test: a disk that fills up. */
+  function smallDisk(size: string): string {
+    const disk = join(sb.dir, 'small');
+    mkdirSync(disk);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', disk], { encoding: 'utf8' });
+    expect(m.status, m.stderr).toBe(0);
+    mounted = disk;
+    return disk;
+  }
+
   function withKey(): { sock: string; pid: number } {
     sb = new Sandbox('ak-faults-');
     const agent = setupAgent(sb);
@@ -179,11 +189,7 @@ describe('supervised jobs under faults', () => {
 
   it.skipIf(!CAN_CREATE_USERS)('when --log fills its disk then the job goes on with its lock and status, and agentrun says so without a stack trace', async () => {
     withKey();
-    const disk = join(sb.dir, 'small');
-    mkdirSync(disk);
-    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk], { encoding: 'utf8' });
-    expect(m.status, m.stderr).toBe(0);
-    mounted = disk;
+    const disk = smallDisk('64k');
     const log = join(disk, 'job.log');
     const pidfile = join(sb.dir, 'job.pid');
     const first = spawnAgentrun(sb, ['--lock', 'nightly', '--timeout', '1m', '--log', log, 'sh', '-c',
@@ -201,11 +207,7 @@ describe('supervised jobs under faults', () => {
 
   it.skipIf(!CAN_CREATE_USERS)('when the key directory\'s disk is full then agentkeep stops the agent it started and says the disk is full', async () => {
     sb = new Sandbox('ak-faults-');
-    const disk = join(sb.dir, 'small');
-    mkdirSync(disk);
-    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', disk], { encoding: 'utf8' });
-    expect(m.status, m.stderr).toBe(0);
-    mounted = disk;
+    const disk = smallDisk('16k');
     const keydir = join(disk, 'kd');
     mkdirSync(keydir, { mode: 0o700 });
     spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'fill')}`, 'bs=4k', 'count=100'], { stdio: 'ignore' });
