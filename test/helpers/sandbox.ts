@@ -118,6 +118,7 @@ export class Sandbox {
     const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out.stdout)?.[1]);
     if (!pid) throw new Error(`ssh-agent failed: ${out.stderr}`);
     this.track(pid);
+    untilAgentCatchesSigterm(pid);
     return { sock, pid };
   }
 
@@ -180,6 +181,25 @@ export async function waitFor(check: () => boolean, ms = 5000): Promise<boolean>
     await new Promise((r) => setTimeout(r, 20));
   }
   return check();
+}
+
+/**
+ * `ssh-agent -s` prints the PID before the forked agent installs its SIGTERM handler; a TERM sent in
+ * that window kills it without removing its socket. Call this before a test may signal the agent.
+ */
+export function untilAgentCatchesSigterm(pid: number, ms = 5000): void {
+  const deadline = Date.now() + ms;
+  while (!catchesSigterm(pid) && Date.now() < deadline) spawnSync('sleep', ['0.01']);
+}
+
+/** True when the process has a handler for SIGTERM (signal 15: bit 14 of SigCgt in /proc/PID/status). */
+function catchesSigterm(pid: number): boolean {
+  try {
+    const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return caught !== undefined && (BigInt(`0x${caught}`) & (1n << 14n)) !== 0n;
+  } catch {
+    return false;
+  }
 }
 
 /** True when the process exists and is not a zombie. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENTKEEP, AGENTRUN, alive, backendEnv, parseShEval, run, Sandbox, SHELL_DIR, waitFor, withNode, type RunResult } from '../helpers/sandbox.js';
+import { AGENTKEEP, AGENTRUN, alive, backendEnv, parseShEval, run, Sandbox, SHELL_DIR, untilAgentCatchesSigterm, waitFor, withNode, type RunResult } from '../helpers/sandbox.js';
 import { agentkeepAs, asUser, CAN_CREATE_USERS, createUser, keygenAs, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
 
 requireUsers('the strace check of the ps backend');
@@ -66,6 +66,7 @@ function agentAs(sock: string | undefined): { sock: string; pid: number } {
   const pid = Number(env.SSH_AGENT_PID);
   if (!pid || !env.SSH_AUTH_SOCK) throw new Error(`ssh-agent as ${user.name}: ${out.stderr}`);
   sb.track(pid);
+  untilAgentCatchesSigterm(pid);
   return { sock: env.SSH_AUTH_SOCK, pid };
 }
 

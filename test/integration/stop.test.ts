@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { alive, backendEnv, HOST, parseShEval, PROC_BACKENDS, Sandbox, waitFor } from '../helpers/sandbox.js';
+import { alive, backendEnv, HOST, parseShEval, PROC_BACKENDS, Sandbox, untilAgentCatchesSigterm, waitFor } from '../helpers/sandbox.js';
 import { agentkeepAs, asUser, CAN_CREATE_USERS, createUser, removeUser, requireUsers, type SandboxUser } from '../helpers/users.js';
 import { ENV_FLAVOURS } from '../../src/shells/flavours.js';
 
@@ -20,6 +20,7 @@ function agentAs(user: SandboxUser, sockName: string): number {
   const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(out.stdout)?.[1]);
   if (!pid) throw new Error(`ssh-agent as ${user.name}: ${out.stderr}`);
   sb.track(pid);
+  untilAgentCatchesSigterm(pid);
   return pid;
 }
 
