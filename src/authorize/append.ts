@@ -1,6 +1,6 @@
 // Adds one line to an authorized_keys file of this user: under a lock, read without following
 // links, the key's presence checked, the whole file replaced atomically with mode 0600.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentkeepError, isErrno } from '../errors.js';
 import { writeFileAtomic } from '../envfile/store.js';
@@ -14,8 +14,8 @@ const MAX_AUTHORIZED_KEYS = 4 * 1024 * 1024;
 /** What --append did: added the line, or found the key already on line `line` (1-based). */
 export type AppendResult = { added: true } | { added: false; line: number };
 
-/** The file's text, or undefined when it does not exist; refuses links and other users' files. */
-function readOwnFile(path: string, uid: number): string | undefined {
+/** The file's lstat, or undefined when it does not exist; refuses links, non-files and other users' files. */
+function ownFileStat(path: string, uid: number): Stats | undefined {
   let st;
   try {
     st = lstatSync(path);
@@ -26,6 +26,13 @@ function readOwnFile(path: string, uid: number): string | undefined {
   const unsafe = unsafeReason(path, st, uid, 'file');
   if (unsafe) throw new AgentkeepError('UNSAFE_PATH', `refusing to add to ${path}: ${unsafe.why}`, unsafe.fix);
   if (!st.isFile()) throw new AgentkeepError('UNSAFE_PATH', `refusing to add to ${path}: it is not a regular file`, `move it away: mv '${path}' '${path}.old'`);
+  return st;
+}
+
+/** The file's text, or undefined when it does not exist; refuses links and other users' files. */
+function readOwnFile(path: string, uid: number): string | undefined {
+  const st = ownFileStat(path, uid);
+  if (!st) return undefined;
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const open = fstatSync(fd);
@@ -107,7 +114,9 @@ export function lineWithKey(text: string, blob: Buffer): number | undefined {
 /** Adds `line` (holding `blob`) to the authorized_keys file at `path` unless the key is there. */
 export async function appendAuthorizedKey(path: string, line: string, blob: Buffer, uid: number): Promise<AppendResult> {
   checkDirectory(dirname(path), uid);
-  readOwnFile(path, uid); // refuse a link or someone else's file before creating the lock beside it
+  // Refuse a link or someone else's file before creating the lock beside it. Only a look: another
+  // --append may rename its copy into place meanwhile, so the file is opened under the lock.
+  ownFileStat(path, uid);
   // Two --append runs at once would each rename their own copy into place and lose a line.
   const lock = await acquireLock<AppendResult>(path, { waitMs: 10_000, purpose: `adding a line to ${path}` }).catch((error: unknown) => {
     if (!(error instanceof AgentkeepError) || error.code !== 'LOCK_TIMEOUT') throw error;

@@ -34,11 +34,12 @@ const uid = (): number => process.getuid?.() ?? 0;
 /**
  * The watchdog: starts ssh-agent in the background, prints its PID, and kills it when its stdin
  * (our pipe) reaches end of file — when we close it, or when we die. SIGTERM to the watchdog
- * does the same.
+ * does the same. Its stdout carries one line, the agent's PID.
  */
-const WATCHDOG = [
+export const WATCHDOG = [
   'command -v ssh-agent >/dev/null 2>&1 || exit 127',
-  'ssh-agent -D -a "$1" </dev/null & agent=$!',
+  // ssh-agent -D prints its own SSH_AUTH_SOCK lines; only the PID line below may reach our pipe.
+  'ssh-agent -D -a "$1" </dev/null >/dev/null & agent=$!',
   'echo "$agent"',
   'trap \'kill "$agent" 2>/dev/null; exit 0\' TERM HUP',
   'while read -r _; do :; done',
@@ -69,18 +70,24 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-/** The agent's PID, as the watchdog prints it first thing; undefined if it ends before. */
-function agentPidFrom(child: ChildProcess): Promise<number | undefined> {
+/** The agent's PID, as the watchdog prints it first thing; undefined if it ends, or says something else, or nothing within `ms`. */
+function agentPidFrom(child: ChildProcess, ms: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     let text = '';
+    const done = (pid: number | undefined): void => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve(pid);
+    };
     const onData = (d: string): void => {
       text += d;
-      const line = /^(\d+)\n/.exec(text);
-      if (line) { child.stdout!.off('data', onData); resolve(Number(line[1])); }
+      const end = text.indexOf('\n');
+      if (end >= 0) done(/^\d+$/.test(text.slice(0, end)) ? Number(text.slice(0, end)) : undefined);
     };
+    const timer = setTimeout(() => done(undefined), ms);
     child.stdout!.setEncoding('utf8').on('data', onData);
-    child.once('exit', () => resolve(undefined));
-    child.once('error', () => resolve(undefined));
+    child.once('exit', () => done(undefined));
+    child.once('error', () => done(undefined));
   });
 }
 
@@ -98,7 +105,7 @@ export async function startEphemeralAgent(env: NodeJS.ProcessEnv, baseDir?: stri
     removePrivateDir(privateDir, uid());
     throw sshAgentSpawnError((await watchdog.result).error ?? spawnFailure('/bin/sh', new Error('no process id')));
   }
-  const pid = await agentPidFrom(child);
+  const pid = await agentPidFrom(child, START_WAIT_MS);
   live.set(child.pid, { child, dir: privateDir });
   const agent: EphemeralAgent = { dir, privateDir, sock, pid: pid ?? child.pid, env: { SSH_AUTH_SOCK: sock, SSH_AGENT_PID: String(pid ?? child.pid) } };
   watchdogs.set(agent.pid, child.pid);

@@ -1,12 +1,13 @@
 // `withEphemeralAgent`: a real private ssh-agent in a 0700 directory, keys loaded from the real
 // keyring (fd 3) or an askpass program, and no agent or directory left after any way out.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { fingerprintOf } from '../../src/agent/protocol.js';
 import { keyringPassphrases, liveEphemeralAgents, withEphemeralAgent, type EphemeralAgent } from '../../src/ephemeral/index.js';
+import { WATCHDOG } from '../../src/ephemeral/agent.js';
 import { AgentkeepError } from '../../src/errors.js';
 import { publicKeyOf } from '../../src/keys/fingerprint.js';
 import { alive, backendEnv, PROC_BACKENDS, ROOT, run, Sandbox, waitFor } from '../helpers/sandbox.js';
@@ -259,5 +260,24 @@ describe('signals to a process running withEphemeralAgent', () => {
     expect(alive(agent.pid)).toBe(false);
     expect(existsSync(agent.dir)).toBe(false);
     expect(sb.sandboxAgents()).toEqual([]);
+  });
+});
+
+describe('the watchdog that owns the private agent', () => {
+  it('when ssh-agent -D prints its own SSH_AUTH_SOCK lines then only the PID line reaches the pipe (read first, they hung agentrun forever)', async () => {
+    const sock = join(sb.dir, 'w.sock');
+    const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'agentkeep-watchdog', sock], { env: sb.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    sb.track(watchdog.pid!);
+    let out = '';
+    watchdog.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise((r) => watchdog.on('close', r));
+    // ssh-agent answers only after it has printed its lines.
+    const answers = () => spawnSync('ssh-add', ['-l'], { env: { ...sb.env, SSH_AUTH_SOCK: sock } }).status === 1;
+    expect(await waitFor(answers, 10_000)).toBe(true);
+    watchdog.stdin!.end();
+    await exited;
+    expect(out).toMatch(/^\d+\n$/);
+    expect(alive(Number(out))).toBe(false);
+    expect(existsSync(sock)).toBe(false);
   });
 });
