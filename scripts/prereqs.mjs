@@ -18,7 +18,7 @@ export const REQUIRED = {
   shellcheck: 'shellcheck',
   'gnome-keyring-daemon': 'gnome-keyring', 'dbus-run-session': 'dbus-daemon', 'secret-tool': 'libsecret-tools',
   tmux: 'tmux', keychain: 'keychain', hyperfine: 'hyperfine',
-  setpriv: 'util-linux', su: 'util-linux', runuser: 'util-linux', stty: 'coreutils', dd: 'coreutils', script: 'bsdutils', git: 'git',
+  setpriv: 'util-linux', flock: 'util-linux', su: 'util-linux', runuser: 'util-linux', stty: 'coreutils', dd: 'coreutils', script: 'bsdutils', git: 'git',
   // A real cron daemon for the crontab tests (started by the test itself, stopped by PID).
   cron: 'cron', crontab: 'cron', useradd: 'passwd', timeout: 'coreutils', stat: 'coreutils', truncate: 'coreutils', mktemp: 'coreutils', printenv: 'coreutils', ps: 'procps', time: 'time',
   // The check that the ps backend reads no other process's /proc entries (test/integration/proc-strace.test.ts).

@@ -8,46 +8,22 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AGENTKEEP, AGENTRUN, HOST, Sandbox, alive, run, waitFor, type RunResult } from '../helpers/sandbox.js';
+import { startOwnCron, stopOwnCron, takeCronSlot } from '../helpers/cron.js';
 import { CAN_CREATE_USERS, agentkeepAs, createUser, keygenAs, removeUser, requireUsers, runAs, type SandboxUser } from '../helpers/users.js';
 import type { DoctorReport } from '../../src/doctor/inspect.js';
 
 requireUsers('doctor cron tests');
 
-const CRON_PIDFILE = '/run/crond.pid';
-
 let sb: Sandbox;
 let user: SandboxUser;
 let cronPid: number | undefined;
+let releaseCronSlot: (() => Promise<void>) | undefined;
 let bin: string;
 let localSbin: string;
 let crontabPath: string;
 /** What the user's login shell would have on PATH: the crontab's, plus where nightly-dump lives. */
 let loginPath: string;
 
-/** The live cron daemon named in cron's pidfile, if any. */
-function runningCron(): number | undefined {
-  try {
-    const pid = Number(readFileSync(CRON_PIDFILE, 'utf8').trim());
-    return pid > 0 && alive(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'cron' ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Starts our own `cron -f`, after any cron we did not start has gone (only one can run). */
-async function startOwnCron(): Promise<number> {
-  expect(await waitFor(() => runningCron() === undefined, 180_000), `another cron daemon (pid ${runningCron()}) kept running`).toBe(true);
-  const child = spawn('cron', ['-f'], { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
-  sb.track(child.pid!);
-  expect(await waitFor(() => runningCron() === child.pid, 5000), 'cron -f did not start (pidfile taken?)').toBe(true);
-  return child.pid!;
-}
-
-function stopOwnCron(): void {
-  if (cronPid === undefined) return;
-  try { process.kill(cronPid, 'SIGTERM'); } catch { /* gone */ }
-  cronPid = undefined;
-}
 
 /** doctor as the user, in a cron-like environment (no agent variables). */
 function doctorAsUser(args: string[]): Promise<RunResult> {
@@ -115,16 +91,17 @@ beforeAll(async () => {
   ].join('\n'));
   chmodSync(crontabPath, 0o644);
   chownSync(crontabPath, user.uid, user.gid);
-  // A cron daemon we did not start would run the entries too: install them once none runs.
-  expect(await waitFor(() => runningCron() === undefined, 180_000), `another cron daemon (pid ${runningCron()}) kept running`).toBe(true);
+  // Any running cron would run the entries too: install them once this file holds the cron slot.
+  releaseCronSlot = await takeCronSlot(sb);
   const installed = spawnSync('crontab', ['-u', user.name, crontabPath], { encoding: 'utf8' });
   expect(installed.status, installed.stderr).toBe(0);
-}, 240_000);
+}, 360_000);
 
-afterAll(() => {
-  stopOwnCron();
-  sb?.cleanup();
+afterAll(async () => {
+  await stopOwnCron(cronPid);
   removeUser(user);
+  await releaseCronSlot?.();
+  sb?.cleanup();
 });
 
 describe.skipIf(!CAN_CREATE_USERS)('agentkeep doctor with a real crontab and cron daemon', () => {
@@ -144,12 +121,13 @@ describe.skipIf(!CAN_CREATE_USERS)('agentkeep doctor with a real crontab and cro
     const pid = agentPid();
     process.kill(pid, 'SIGKILL');
     expect(await waitFor(() => !alive(pid))).toBe(true);
-    cronPid = await startOwnCron();
+    cronPid = await startOwnCron(sb);
     // The one minute-boundary wait of this file: cron runs `* * * * *` entries at :00.
     const ended = (log: string) => existsSync(log) && / (end|not started): /.test(readFileSync(log, 'utf8'));
     const logs = [join(user.home, 'backup.log'), join(user.home, 'dump.log')];
-    expect(await waitFor(() => logs.every(ended), 75_000), 'cron did not run both entries within 75 s').toBe(true);
-    stopOwnCron();
+    expect(await waitFor(() => logs.every(ended), 135_000), 'cron did not run both entries within 135 s').toBe(true);
+    await stopOwnCron(cronPid);
+    cronPid = undefined;
     for (const log of logs) expect(readFileSync(log, 'utf8')).toMatch(/ not started: .*no ssh-agent is answering at .*\(exit status 75\)/);
     expect(existsSync(join(user.home, 'backup.ran'))).toBe(false);
   }, 270_000);

@@ -193,7 +193,7 @@ describe('agentkeep doctor --crontab', () => {
     const key = sb.keygen('backup_ed25519');
     const agent = setupAgent(sb);
     sshAdd(sb, agent.sock, key);
-    const { child, done } = spawnAgentrun(sb, ['--lock', 'nightly', 'sleep', '20']);
+    const { child, done } = spawnAgentrun(sb, ['--lock', 'nightly', 'sleep', '300']);
     expect(await waitFor(() => existsSync(join(sb.keydir, 'run-locks', 'nightly.lock')))).toBe(true);
     const crontab = join(sb.dir, 'crontab');
     const bin = join(sb.dir, 'bin');

@@ -38,9 +38,10 @@ async function agentKeys(agent: EphemeralAgent): Promise<string> {
   return r.stdout;
 }
 
-function expectGone(agent: EphemeralAgent | undefined): void {
+/** The agent is gone: SIGKILLed after a slow stop, it may take a moment to exit. */
+async function expectGone(agent: EphemeralAgent | undefined): Promise<void> {
   expect(agent).toBeDefined();
-  expect(alive(agent!.pid)).toBe(false);
+  expect(await waitFor(() => !alive(agent!.pid))).toBe(true);
   expect(existsSync(agent!.dir)).toBe(false);
   expect(sb.sandboxAgents()).toEqual([]);
   expect(liveEphemeralAgents()).toBe(0);
@@ -59,7 +60,7 @@ describe('keys from an askpass program', () => {
       return 'done';
     });
     expect(result).toBe('done');
-    expectGone(seen);
+    await expectGone(seen);
   });
 
   it('when the body fails then the failure is returned and the agent is still stopped', async () => {
@@ -70,7 +71,7 @@ describe('keys from an askpass program', () => {
       return (await run('sh', ['-c', 'ssh-add -l >/dev/null && exit 3'], { env: { ...sb.env, ...agent.env } })).code;
     });
     expect(code).toBe(3);
-    expectGone(seen);
+    await expectGone(seen);
   });
 
   it('when the body throws then the error propagates and the agent is still stopped', async () => {
@@ -80,7 +81,7 @@ describe('keys from an askpass program', () => {
       seen = agent;
       throw new Error('job blew up');
     })).rejects.toThrow('job blew up');
-    expectGone(seen);
+    await expectGone(seen);
   });
 
   it('when the askpass program keeps answering wrong then loading gives up after a few tries with KEY_NOT_LOADED', async () => {
@@ -170,7 +171,7 @@ describe('keys from the keyring', () => {
       expect(listed).toContain(fp(key));
       expect(listed).toContain(fp(other));
     });
-    expectGone(seen);
+    await expectGone(seen);
   });
 
   it('when the stored passphrase is wrong then it warns and falls back to askpass, or fails clearly without one', async () => {
@@ -244,7 +245,7 @@ describe('signals to a process running withEphemeralAgent', () => {
       child.kill(sig);
       const end = await exitOf(child);
       expect(end.signal).toBe(sig);
-      expect(alive(agent.pid)).toBe(false);
+      expect(await waitFor(() => !alive(agent.pid))).toBe(true);
       expect(existsSync(agent.dir)).toBe(false);
       expect(sb.sandboxAgents()).toEqual([]);
     });
@@ -257,7 +258,7 @@ describe('signals to a process running withEphemeralAgent', () => {
     const end = await exitOf(child);
     expect(end.code).toBe(143);
     expect(alive(agent.jobPid!)).toBe(false);
-    expect(alive(agent.pid)).toBe(false);
+    expect(await waitFor(() => !alive(agent.pid))).toBe(true);
     expect(existsSync(agent.dir)).toBe(false);
     expect(sb.sandboxAgents()).toEqual([]);
   });

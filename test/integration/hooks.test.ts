@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { backendEnv, HOST, parseShEval, PROC_BACKENDS, run, Sandbox, SHELL_DIR } from '../helpers/sandbox.js';
+import { alive, backendEnv, HOST, parseShEval, PROC_BACKENDS, run, Sandbox, SHELL_DIR, waitFor } from '../helpers/sandbox.js';
 import { quoteCsh } from '../../src/shells/quote.js';
 import { familyOf, recordingBin, runInShell, runShellFile, SH_SHELLS, SHELLS, shellsOf, type HookShell, type ShellOutcome } from '../helpers/hook-shells.js';
 import { makeAskpass } from '../helpers/askpass.js';
@@ -154,7 +154,7 @@ describe('the sh hook fast path\'s bound on the agent\'s answer', () => {
     } finally {
       process.kill(Number(agent.pid), 'SIGCONT');
     }
-  });
+  }, 120_000);
 });
 
 describe('the sh hook under a strict shell', () => {
@@ -240,6 +240,8 @@ describe('the sh hook slow path (agentkeep --eval)', () => {
     it(`when the agent was killed then ${shell}'s hook fails a fast-path check half way, quietly takes the slow path, and agentkeep starts a new one`, async () => {
       const agent = await withAgent();
       process.kill(Number(agent.pid), 'SIGKILL');
+      // Until it has exited, the dying agent's socket still accepts connections that nobody answers.
+      expect(await waitFor(() => !alive(Number(agent.pid)))).toBe(true);
       const { hook, calls } = await hookVersusEval(shell, ['-q']);
       expect(calls).toBe(1);
       expect(hook.status).toBe('0');

@@ -3,10 +3,11 @@
 // (/usr as NodeSource's npm, /usr/local as Debian's) with `agentkeep hook cron`'s PATH line;
 // and a real cron daemon running an agentrun entry from a crontab that uses that line.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HOST, ROOT, run, Sandbox, alive, waitFor } from '../helpers/sandbox.js';
+import { startOwnCron, stopOwnCron, takeCronSlot } from '../helpers/cron.js';
 import { CAN_CREATE_USERS, createUser, keygenAs, removeUser, requireUsers, runAs, type SandboxUser } from '../helpers/users.js';
 
 requireUsers('install tests');
@@ -143,19 +144,21 @@ describe('the packed tarball under npm\'s two global prefixes', () => {
 
   describe.skipIf(!CAN_CREATE_USERS)('under a real cron daemon', () => {
     let cronPid: number | undefined;
+    let releaseCronSlot: (() => Promise<void>) | undefined;
 
-    afterAll(() => {
-      if (cronPid !== undefined) {
-        try { process.kill(cronPid, 'SIGTERM'); } catch { /* gone */ }
-      }
+    afterAll(async () => {
+      await stopOwnCron(cronPid);
+      for (const user of cronUsers) removeUser(user);
+      await releaseCronSlot?.();
     });
+    const cronUsers: SandboxUser[] = [];
 
     it('when a crontab uses hook cron\'s PATH line then the job runs while the agent is up (log status 0) and stops with 75 after the agent was killed, without running', async () => {
       const prefix = installed.nodesource!;
       const line = await cronPathLine(prefix);
       const up = createUser(sb, 'cronup');
       const down = createUser(sb, 'crondown');
-      users.push(up, down);
+      cronUsers.push(up, down);
       for (const user of [up, down]) {
         keygenAs(user, 'id_ed25519');
         const started = await runAs(user, join(prefix, 'bin', 'agentkeep'), ['--quiet', 'id_ed25519'], { env: { PATH: `${join(prefix, 'bin')}:/usr/bin:/bin` } });
@@ -165,6 +168,8 @@ describe('the packed tarball under npm\'s two global prefixes', () => {
       process.kill(downPid, 'SIGKILL');
       expect(await waitFor(() => !alive(downPid))).toBe(true);
 
+      // Any running cron would run these entries: install them once this file holds the cron slot.
+      releaseCronSlot = await takeCronSlot(sb);
       const entry = `* * * * * agentrun --require id_ed25519 --log "$HOME/job.log" sh -c 'date > "$HOME/ran"'`;
       for (const user of [up, down]) {
         const crontab = join(sb.dir, `crontab.${user.name}`);
@@ -172,7 +177,7 @@ describe('the packed tarball under npm\'s two global prefixes', () => {
         const installedTab = spawnSync('crontab', ['-u', user.name, crontab], { encoding: 'utf8' });
         expect(installedTab.status, installedTab.stderr).toBe(0);
       }
-      cronPid = startCron(sb);
+      cronPid = await startOwnCron(sb);
 
       // cron runs entries at the next minute boundary: one shared wait for both users.
       const ended = (user: SandboxUser) => existsSync(join(user.home, 'job.log')) && / (end|not started): /.test(readFileSync(join(user.home, 'job.log'), 'utf8'));
@@ -183,21 +188,6 @@ describe('the packed tarball under npm\'s two global prefixes', () => {
       expect(existsSync(join(up.home, 'ran'))).toBe(true);
       expect(downLog).toMatch(/ not started: .*\(exit status 75\)/);
       expect(existsSync(join(down.home, 'ran'))).toBe(false);
-    }, 240_000);
+    }, 480_000);
   });
 });
-
-/**
- * Starts `cron -f` unless a cron daemon already runs (then entries are run by that one),
- * returning the PID to stop, tracked by the sandbox as well.
- */
-function startCron(box: Sandbox): number | undefined {
-  const pidfile = '/run/crond.pid';
-  if (existsSync(pidfile)) {
-    const pid = Number(readFileSync(pidfile, 'utf8').trim());
-    if (pid > 0 && alive(pid)) return undefined;
-  }
-  const child = spawn('cron', ['-f'], { stdio: 'ignore', env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
-  box.track(child.pid!);
-  return child.pid!;
-}

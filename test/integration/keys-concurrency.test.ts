@@ -13,7 +13,8 @@ describe('agentkeep under contention and the passphrase', () => {
   it('when three logins need the same key at once then askpass is called exactly once and the others say they waited', async () => {
     sb = new Sandbox();
     const key = sb.keygen('shared', { passphrase: 'three at once' });
-    const askpass = makeAskpass(sb, 'three at once', { sleepS: 1 });
+    // The askpass takes 4 s: long enough that all three have reached the key's lock on a loaded machine.
+    const askpass = makeAskpass(sb, 'three at once', { sleepS: 4 });
     const started = await sb.agentkeep(['--eval', '--noask']);
     expect(started.code, started.stderr).toBe(0);
     const sock = parseShEval(started.stdout).SSH_AUTH_SOCK!;
