@@ -168,11 +168,11 @@ _agentkeep_EOF
 # `ssh-add -L` against socket $1, killed after 2 s: what timeout(1) does, in POSIX sh. Run in
 # a command substitution, with stderr to /dev/null (shells report a killed job on it), whose
 # subshell has no job control to report on background jobs. A watchdog sleeps 2 s, then kills
-# ssh-add; when ssh-add ends first the watchdog is ended (TERM: its trap ends its sleep) and
-# waited for, so nothing of it outlives the call (a TERM before $! is known: the trap waits
-# out the sleep). `( exec prog ) &`: $! is then the program
-# itself (yash keeps a shell between `command prog &` and $!); `unset -f` first, because posh's
-# exec would call a user's function of that name (only in this subshell: the user keeps it).
+# ssh-add; when ssh-add ends first the watchdog is ended (TERM: its trap ends its sleep, or
+# waits it out when TERM came before $! was known) and waited for, so nothing of it outlives
+# the call. `( exec prog ) &`: $! is then the program itself (yash keeps a shell between
+# `command prog &` and $!); `unset -f` first, because posh's exec would call a user's function
+# of that name (only in this subshell: the user keeps it).
 _agentkeep_bounded() {
   ( unset -f ssh-add 2>/dev/null; SSH_AUTH_SOCK=$1; export SSH_AUTH_SOCK; exec ssh-add -L ) &
   _agentkeep_job=$!

@@ -4,7 +4,7 @@
 // reboot). doctor, as the user in a cron-like environment and as root with --user, names each
 // entry, its last run from the --log, and the exact fix — and never changes the agent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AGENTKEEP, AGENTRUN, HOST, Sandbox, alive, run, waitFor, type RunResult } from '../helpers/sandbox.js';
@@ -23,7 +23,6 @@ let localSbin: string;
 let crontabPath: string;
 /** What the user's login shell would have on PATH: the crontab's, plus where nightly-dump lives. */
 let loginPath: string;
-
 
 /** doctor as the user, in a cron-like environment (no agent variables). */
 function doctorAsUser(args: string[]): Promise<RunResult> {

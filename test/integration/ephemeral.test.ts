@@ -1,7 +1,7 @@
 // `withEphemeralAgent`: a real private ssh-agent in a 0700 directory, keys loaded from the real
 // keyring (fd 3) or an askpass program, and no agent or directory left after any way out.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -266,7 +266,10 @@ describe('signals to a process running withEphemeralAgent', () => {
 
 describe('the watchdog that owns the private agent', () => {
   it('when ssh-agent -D prints its own SSH_AUTH_SOCK lines then only the PID line reaches the pipe (read first, they hung agentrun forever)', async () => {
-    const sock = join(sb.dir, 'w.sock');
+    // As in the product: the socket alone in a private directory, which the watchdog removes last.
+    const dir = join(sb.dir, 'private');
+    mkdirSync(dir, { mode: 0o700 });
+    const sock = join(dir, 'agent.sock');
     const watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'agentkeep-watchdog', sock], { env: sb.env, stdio: ['pipe', 'pipe', 'inherit'] });
     sb.track(watchdog.pid!);
     let out = '';
@@ -275,10 +278,11 @@ describe('the watchdog that owns the private agent', () => {
     // ssh-agent answers only after it has printed its lines.
     const answers = () => spawnSync('ssh-add', ['-l'], { env: { ...sb.env, SSH_AUTH_SOCK: sock } }).status === 1;
     expect(await waitFor(answers, 10_000)).toBe(true);
+    if (/^\d+\n/.test(out)) sb.track(parseInt(out, 10));
     watchdog.stdin!.end();
     await exited;
     expect(out).toMatch(/^\d+\n$/);
     expect(alive(Number(out))).toBe(false);
-    expect(existsSync(sock)).toBe(false);
+    expect(existsSync(dir)).toBe(false);
   });
 });

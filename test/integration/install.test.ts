@@ -145,13 +145,14 @@ describe('the packed tarball under npm\'s two global prefixes', () => {
   describe.skipIf(!CAN_CREATE_USERS)('under a real cron daemon', () => {
     let cronPid: number | undefined;
     let releaseCronSlot: (() => Promise<void>) | undefined;
+    const cronUsers: SandboxUser[] = [];
 
+    // The crontabs go (with their users) before the cron slot is given up.
     afterAll(async () => {
       await stopOwnCron(cronPid);
       for (const user of cronUsers) removeUser(user);
       await releaseCronSlot?.();
     });
-    const cronUsers: SandboxUser[] = [];
 
     it('when a crontab uses hook cron\'s PATH line then the job runs while the agent is up (log status 0) and stops with 75 after the agent was killed, without running', async () => {
       const prefix = installed.nodesource!;
